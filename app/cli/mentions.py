@@ -1,0 +1,124 @@
+"""`vigie import`, `vigie score` and `vigie collect`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli.common import load_settings, migrated_engine
+from app.db import writing
+from app.db.schema import utcnow
+from app.enrich import Enricher
+from app.importer import read_import_file
+from app.pipeline import IngestReport, ingest_drafts, load_brand_matchers
+from app.storage.sources import ensure_internal_source
+from app.storage.workspaces import ensure_workspace
+
+IMPORT_BATCH = 500
+
+
+class _DryRun(Exception):
+    """Raised to roll the import transaction back."""
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", help="Workspace name (default: VIGIE_DEFAULT_WORKSPACE).")
+@click.option("--dry-run", is_flag=True, help="Run the pipeline and report, but store and deliver nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid lines even if some lines are invalid.")
+def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: bool) -> None:
+    """Ingest mentions from a JSONL or CSV FILE, keeping their own timestamps."""
+    try:
+        parsed = read_import_file(file)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in parsed.problems:
+        click.echo(f"{file}: {problem}", err=True)
+    if parsed.problems and not skip_invalid:
+        raise click.ClickException(
+            f"{len(parsed.problems)} invalid line(s), nothing imported; fix them or pass --skip-invalid"
+        )
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    total = IngestReport()
+    try:
+        with writing(engine) as conn:
+            ws = ensure_workspace(conn, name=workspace or settings.default_workspace)
+            source = ensure_internal_source(conn, workspace_id=ws["id"], kind="import")
+            matchers, enricher = load_brand_matchers(conn, workspace_id=ws["id"]), Enricher()
+            drafts = [m.to_draft() for m in parsed.mentions]
+            for i in range(0, len(drafts), IMPORT_BATCH):
+                report = ingest_drafts(
+                    conn, workspace_id=ws["id"], source_id=source["id"], drafts=drafts[i : i + IMPORT_BATCH],
+                    matchers=matchers, enricher=enricher, now=utcnow(),
+                )
+                total.fetched += report.fetched
+                total.new += report.new
+                total.duplicate += report.duplicate
+                total.unmatched += report.unmatched
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    finally:
+        engine.dispose()
+    verb = "would import" if dry_run else "imported"
+    click.echo(
+        f"{file}: read {total.fetched}, {verb} {total.new} new, {total.duplicate} duplicate(s), "
+        f"{total.unmatched} matching no brand, {len(parsed.problems)} invalid line(s) skipped"
+    )
+
+
+@click.command("score")
+@click.argument("text", required=False)
+def score_cmd(text: str | None) -> None:
+    """Score TEXT, or JSON lines {"text": ..., "lang"?: ...} on stdin; prints one JSON object per line."""
+    enricher = Enricher()
+    if text is not None:
+        click.echo(json.dumps(_score(enricher, text, None), ensure_ascii=False))
+        return
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('expected {"text": "...", "lang"?: "fr"}')
+        except ValueError as exc:
+            click.echo(json.dumps({"line": number, "error": str(exc)}), err=False)
+            continue
+        click.echo(json.dumps(_score(enricher, item["text"], item.get("lang")), ensure_ascii=False))
+
+
+def _score(enricher: Enricher, text: str, lang: str | None) -> dict:
+    detected = enricher.language(text, lang)
+    scored = enricher.score(text, detected)
+    return {
+        "lang": detected,
+        "sentiment": {"compound": scored.sentiment_compound, "label": scored.sentiment_label},
+        "risk": None,  # the crisis-risk scorer is not built yet (issue "Scoring"); null until then
+        "reasons": scored.scores,
+    }
+
+
+@click.command("collect")
+@click.option("--once", is_flag=True, required=True, help="Collect every due source once, then exit.")
+def collect_cmd(once: bool) -> None:
+    """Collect every source that is due now, once, and print what each run did."""
+    from app.collect import CollectWorker
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    worker = CollectWorker(engine, settings)
+    try:
+        reports = worker.run_once()
+    finally:
+        worker.close()
+        engine.dispose()
+    for r in reports:
+        click.echo(f"{r.status}: fetched {r.fetched}, new {r.new}, duplicate {r.duplicate}" +
+                   (f" — {r.error}" if r.error else ""))
+    click.echo(f"{len(reports)} source(s) collected")

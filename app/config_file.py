@@ -1,0 +1,144 @@
+"""The monitoring config file (TOML): a workspace, its brands and sources. Check it, then apply it idempotently."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from app.specs import BrandSpec, SourceSpec, brand_spec_of, source_spec_of
+from app.storage import brands as brand_store
+from app.storage import sources as source_store
+from app.storage.workspaces import ensure_workspace
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message lists every problem with its place in the file."""
+
+
+class WorkspaceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("default", min_length=1, max_length=100)
+    language: Literal["fr", "en"] = Field("fr", description="Language of alert texts.")
+    timezone: str = Field("Europe/Paris", description="IANA time zone, for office hours and statistics.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Paris'") from None
+        return value
+
+
+class MonitoringConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    workspace: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
+    brands: list[BrandSpec] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> MonitoringConfig:
+        for what, items in (("brand", self.brands), ("source", self.sources)):
+            names = [i.name for i in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+def _place(loc: tuple, raw: dict[str, Any]) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+            if i == 1 and isinstance(raw.get(loc[0]), list) and part < len(raw[loc[0]]):
+                name = raw[loc[0]][part].get("name") if isinstance(raw[loc[0]][part], dict) else None
+                out += f" ({name!r})" if name else ""
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "file"
+
+
+def load_config(path: Path) -> MonitoringConfig:
+    """Read and validate a config file; ConfigError lists every problem with where it is."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return MonitoringConfig(**raw)
+    except ValidationError as exc:
+        lines = [
+            f"  {_place(tuple(e['loc']), raw)}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        ]
+        raise ConfigError(f"{path}: {len(lines)} problem(s):\n" + "\n".join(lines)) from None
+
+
+@dataclass
+class ApplyReport:
+    """What applying a config changed, by name."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def apply_config(conn: sa.Connection, config: MonitoringConfig) -> ApplyReport:
+    """Create or update the workspace, brands and sources by name; applying twice changes nothing."""
+    ws = config.workspace
+    workspace_id = ensure_workspace(conn, name=ws.name, language=ws.language, timezone=ws.timezone)["id"]
+    report = ApplyReport()
+    for brand in config.brands:
+        current = brand_store.get_brand_by_name(conn, workspace_id=workspace_id, name=brand.name)
+        label = f"brand {brand.name!r}"
+        if current is None:
+            brand_store.create_brand(conn, workspace_id=workspace_id, values=brand.to_row())
+            report.created.append(label)
+        elif BrandSpec(**brand_spec_of(current)) != brand:
+            brand_store.update_brand(conn, workspace_id=workspace_id, brand_id=current["id"], values=brand.to_row())
+            report.updated.append(label)
+        else:
+            report.unchanged.append(label)
+    for source in config.sources:
+        _apply_source(conn, workspace_id, source, report)
+    _list_not_in_file(conn, workspace_id, config, report)
+    return report
+
+
+def _apply_source(conn: sa.Connection, workspace_id: int, source: SourceSpec, report: ApplyReport) -> None:
+    current = source_store.get_source_by_name(conn, workspace_id=workspace_id, name=source.name)
+    label = f"source {source.name!r}"
+    if current is None:
+        source_store.create_source(conn, workspace_id=workspace_id, values=source.to_row())
+        report.created.append(label)
+    elif SourceSpec(**source_spec_of(current)) != source:
+        source_store.update_source(conn, workspace_id=workspace_id, source_id=current["id"], values=source.to_row())
+        report.updated.append(label)
+    else:
+        report.unchanged.append(label)
+
+
+def _list_not_in_file(conn: sa.Connection, workspace_id: int, config: MonitoringConfig, report: ApplyReport) -> None:
+    # Things created through the API are kept: the file is not the only way to manage a workspace.
+    brand_names = {b.name for b in config.brands}
+    source_names = {s.name for s in config.sources}
+    for b in brand_store.list_brands(conn, workspace_id=workspace_id):
+        if b["name"] not in brand_names:
+            report.not_in_file.append(f"brand {b['name']!r}")
+    for s in source_store.list_sources(conn, workspace_id=workspace_id):
+        if s["name"] not in source_names and s["kind"] not in ("api", "import"):
+            report.not_in_file.append(f"source {s['name']!r}")

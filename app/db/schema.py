@@ -1,0 +1,164 @@
+"""Every table of Vigie, as SQLAlchemy Core metadata (the migrations create the same tables)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants a BIGINT for the large tables.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which has no time zones) as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _created() -> sa.Column:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("language", sa.String(8), nullable=False, server_default="fr"),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="Europe/Paris"),
+    _created(),
+)
+
+brands = sa.Table(
+    "brands",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("is_competitor", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_brands_workspace_name"),
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("interval_seconds", sa.Integer, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Scheduling: the database decides what is due; a claim sets the lease.
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    # Conditional GET and incremental state.
+    sa.Column("etag", sa.Text, nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("cursor", sa.JSON, nullable=False),
+    # Health.
+    sa.Column("consecutive_errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_error_at", UTCDateTime(), nullable=True),
+    sa.Column("last_success_at", UTCDateTime(), nullable=True),
+    sa.Column("last_status", sa.String(20), nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_sources_workspace_name"),
+)
+sa.Index("ix_sources_due", sources.c.enabled, sources.c.due_at)
+
+source_runs = sa.Table(
+    "source_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("worker", sa.String(100), nullable=True),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | not_modified | partial | error
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("fetched_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("new_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("duplicate_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unmatched_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+)
+sa.Index("ix_source_runs_source_started", source_runs.c.source_id, source_runs.c.started_at)
+
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("external_id", sa.String(512), nullable=False),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("canonical_url", sa.String(2048), nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("search_text", sa.Text, nullable=False),  # normalised title + text, for accent-blind search
+    sa.Column("author", sa.String(300), nullable=True),
+    sa.Column("author_reach", sa.BigInteger, nullable=True),
+    sa.Column("engagement", sa.JSON, nullable=False),
+    sa.Column("lang", sa.String(8), nullable=True),
+    sa.Column("sentiment_compound", sa.Float, nullable=True),
+    sa.Column("sentiment_label", sa.String(10), nullable=True),
+    sa.Column("scores", sa.JSON, nullable=False),  # explanations of every score
+    sa.Column("published_at", UTCDateTime(), nullable=False),
+    sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("fetched_at", UTCDateTime(), nullable=False),
+    # Idempotent ingestion: the same item from the same source, the same URL, the same content are one mention.
+    sa.UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
+    sa.UniqueConstraint("workspace_id", "canonical_url", name="uq_mentions_workspace_url"),
+    sa.UniqueConstraint("workspace_id", "content_hash", name="uq_mentions_workspace_hash"),
+)
+sa.Index("ix_mentions_feed", mentions.c.workspace_id, mentions.c.published_at, mentions.c.id)
+sa.Index("ix_mentions_source", mentions.c.source_id, mentions.c.published_at)
+
+mention_brands = sa.Table(
+    "mention_brands",
+    metadata,
+    sa.Column("mention_id", BigId, sa.ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("brand_id", sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("matched_terms", sa.JSON, nullable=False),
+)
+sa.Index("ix_mention_brands_brand", mention_brands.c.brand_id, mention_brands.c.mention_id)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (the only kind the database accepts)."""
+    return datetime.now(UTC)

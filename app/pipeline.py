@@ -1,0 +1,154 @@
+"""The ingest pipeline: how a batch of mention drafts becomes stored, matched, scored mentions.
+
+Order: prepare (clean keys) → dedup (in batch, then against the store) → language → match brands
+→ sentiment → store. Language comes before matching because brand queries may filter on it; dedup comes
+first so that re-polled items cost one indexed look-up and no scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.dedup import canonical_url, content_hash
+from app.enrich import Enricher
+from app.query import Query, brand_matches, normalize_text, parse_query, prepare_document
+from app.storage.brands import list_brands
+from app.storage.mentions import existing_keys, insert_mention
+from collectors.base import MentionDraft
+
+MAX_TEXT_CHARS = 20_000  # a mention is a post or an article summary; longer bodies are cut
+MAX_TITLE_CHARS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class BrandMatcher:
+    """A brand's compiled query, ready to test many mentions."""
+
+    id: int
+    name: str
+    query: Query
+    languages: list[str]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Counts of one pipeline run, and the ids of the mentions it stored."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicate: int = 0
+    unmatched: int = 0
+    mention_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    draft: MentionDraft
+    canonical_url: str | None
+    content_hash: str | None
+
+
+def load_brand_matchers(conn: sa.Connection, *, workspace_id: int) -> list[BrandMatcher]:
+    """Compile the queries of every brand of the workspace (queries are validated when saved)."""
+    return [
+        BrandMatcher(b["id"], b["name"], parse_query(b["query"]), list(b["languages"] or []))
+        for b in list_brands(conn, workspace_id=workspace_id)
+    ]
+
+
+def _prepare(drafts: list[MentionDraft]) -> list[_Candidate]:
+    out = []
+    for d in drafts:
+        d.title = (d.title or "")[:MAX_TITLE_CHARS]
+        d.text = (d.text or "")[:MAX_TEXT_CHARS]
+        out.append(_Candidate(d, canonical_url(d.url), content_hash(d.title, d.text, d.author)))
+    return out
+
+
+def _drop_duplicates(
+    conn: sa.Connection, candidates: list[_Candidate], *, workspace_id: int, source_id: int
+) -> list[_Candidate]:
+    seen_ids, seen_urls, seen_hashes = existing_keys(
+        conn,
+        workspace_id=workspace_id,
+        source_id=source_id,
+        external_ids=[c.draft.external_id for c in candidates],
+        canonical_urls=[c.canonical_url for c in candidates],
+        content_hashes=[c.content_hash for c in candidates],
+    )
+    fresh = []
+    for c in candidates:
+        keys = (c.draft.external_id in seen_ids, c.canonical_url in seen_urls, c.content_hash in seen_hashes)
+        if any(keys):
+            continue
+        seen_ids.add(c.draft.external_id)
+        if c.canonical_url:
+            seen_urls.add(c.canonical_url)
+        if c.content_hash:
+            seen_hashes.add(c.content_hash)
+        fresh.append(c)
+    return fresh
+
+
+def _row(c: _Candidate, *, workspace_id: int, source_id: int, lang: str | None, now: datetime) -> dict[str, Any]:
+    d = c.draft
+    return {
+        "workspace_id": workspace_id,
+        "source_id": source_id,
+        "external_id": d.external_id[:512],
+        "url": d.url,
+        "canonical_url": c.canonical_url,
+        "content_hash": c.content_hash,
+        "title": d.title,
+        "text": d.text,
+        "search_text": normalize_text(f"{d.title}\n{d.text}"),
+        "author": (d.author or None) and d.author[:300],
+        "author_reach": d.author_reach,
+        "engagement": d.engagement or {},
+        "lang": lang,
+        "published_at": d.published_at or now,
+        "published_estimated": d.published_at is None,
+        "fetched_at": now,
+    }
+
+
+def ingest_drafts(
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    source_id: int,
+    drafts: list[MentionDraft],
+    matchers: list[BrandMatcher],
+    enricher: Enricher,
+    now: datetime,
+) -> IngestReport:
+    """Run drafts through dedup, language, matching and sentiment, and store the new matched ones."""
+    report = IngestReport(fetched=len(drafts))
+    fresh = _drop_duplicates(conn, _prepare(drafts), workspace_id=workspace_id, source_id=source_id)
+    report.duplicate = len(drafts) - len(fresh)
+    for c in fresh:
+        body = f"{c.draft.title}\n{c.draft.text}"
+        lang = enricher.language(body, c.draft.lang)
+        doc = prepare_document(body, lang=lang)
+        terms = {m.id: m.query.matched_terms(doc) for m in matchers if brand_matches(m.query, doc, m.languages)}
+        if not terms:
+            report.unmatched += 1
+            continue
+        scored = enricher.score(body, lang)
+        row = _row(c, workspace_id=workspace_id, source_id=source_id, lang=lang, now=now)
+        row.update(
+            sentiment_compound=scored.sentiment_compound,
+            sentiment_label=scored.sentiment_label,
+            scores=scored.scores,
+        )
+        mention_id = insert_mention(conn, row=row, brand_terms=terms)
+        if mention_id is None:  # another worker stored the same mention a moment ago
+            report.duplicate += 1
+        else:
+            report.new += 1
+            report.mention_ids.append(mention_id)
+    return report

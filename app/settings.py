@@ -1,0 +1,67 @@
+"""The one settings object, built at the entry point from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every VIGIE_* variable; each one is documented in `.env.example` (a test keeps them in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./vigie.db", description="SQLAlchemy URL of the database (SQLite file or PostgreSQL)."
+    )
+    config: Path | None = Field(None, description="Monitoring config file applied by `vigie serve --config`.")
+    allow_private_urls: bool = Field(
+        False, description="Let sources target loopback/private addresses (tests and local use only)."
+    )
+    host: str = Field("127.0.0.1", description="Address `vigie serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `vigie serve` listens on.")
+    roles: str = Field("api,collect", description="Roles of `vigie serve`: any of api, collect.")
+    log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    collect_tick_seconds: float = Field(5.0, gt=0, description="How often a collector claims due sources.")
+    collect_batch_size: int = Field(20, ge=1, description="How many due sources one tick claims at most.")
+    collect_concurrency: int = Field(8, ge=1, description="How many sources are fetched at once.")
+    lease_seconds: int = Field(120, ge=10, description="How long a claimed source stays leased to a worker.")
+    default_interval_seconds: int = Field(900, ge=30, description="Check interval of a source without one.")
+    min_interval_seconds: int = Field(60, ge=1, description="Shortest allowed time between two checks.")
+    max_interval_seconds: int = Field(86400, ge=60, description="Longest time between two checks.")
+
+    fetch_connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to a source.")
+    fetch_read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for data from a source.")
+    fetch_max_bytes: int = Field(10_000_000, ge=1024, description="Largest response body accepted.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per fetch.")
+    user_agent: str = Field(
+        "Vigie/0.1 (brand monitoring; +https://github.com/vigie)",
+        description="User-Agent sent to sources.",
+    )
+
+    default_workspace: str = Field("default", description="Workspace used when none is named.")
+    api_page_max: int = Field(200, ge=1, description="Largest page size of list endpoints.")
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        roles = {r.strip() for r in value.split(",") if r.strip()}
+        unknown = roles - {"api", "collect"}
+        if unknown or not roles:
+            raise ValueError(f"unknown role(s) {sorted(unknown)}; use a comma list of: api, collect")
+        return ",".join(sorted(roles))
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def role_set(self) -> set[str]:
+        return set(self.roles.split(","))

@@ -1,0 +1,147 @@
+"""Mentions: dedup look-ups, idempotent inserts and the filtered, keyset-paginated list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.db.schema import brands, mention_brands, mentions
+
+_LOOKUP_CHUNK = 500  # stay well under SQLite's bound-parameter limit
+
+
+def _existing(conn: sa.Connection, column: sa.Column, where: sa.ColumnElement, values: Iterable) -> set:
+    wanted = sorted({v for v in values if v is not None})
+    found: set = set()
+    for i in range(0, len(wanted), _LOOKUP_CHUNK):
+        stmt = sa.select(column).where(where, column.in_(wanted[i : i + _LOOKUP_CHUNK]))
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
+def existing_keys(
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    source_id: int,
+    external_ids: Iterable[str],
+    canonical_urls: Iterable[str | None],
+    content_hashes: Iterable[str | None],
+) -> tuple[set[str], set[str], set[str]]:
+    """Which of these dedup keys are already stored: (external ids of this source, URLs, content hashes)."""
+    in_source = mentions.c.source_id == source_id
+    in_workspace = mentions.c.workspace_id == workspace_id
+    return (
+        _existing(conn, mentions.c.external_id, in_source, external_ids),
+        _existing(conn, mentions.c.canonical_url, in_workspace, canonical_urls),
+        _existing(conn, mentions.c.content_hash, in_workspace, content_hashes),
+    )
+
+
+def _insert_ignoring_duplicates(conn: sa.Connection) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(mentions).on_conflict_do_nothing().returning(mentions.c.id)
+
+
+def insert_mention(conn: sa.Connection, *, row: dict[str, Any], brand_terms: dict[int, list[str]]) -> int | None:
+    """Store one mention with its brand links; None when a unique key says it is already there."""
+    mention_id = conn.execute(_insert_ignoring_duplicates(conn), row).scalar()
+    if mention_id is None:
+        return None
+    links = [{"mention_id": mention_id, "brand_id": b, "matched_terms": t} for b, t in brand_terms.items()]
+    if links:
+        conn.execute(sa.insert(mention_brands), links)
+    return mention_id
+
+
+@dataclass(slots=True)
+class MentionFilter:
+    """Filters of the mentions list; None means no filter."""
+
+    brand_id: int | None = None
+    source_id: int | None = None
+    lang: str | None = None
+    sentiment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None  # already normalised (lower case, no accents)
+
+
+def _filtered(stmt: sa.Select, workspace_id: int, f: MentionFilter) -> sa.Select:
+    stmt = stmt.where(mentions.c.workspace_id == workspace_id)
+    if f.brand_id is not None:
+        linked = sa.select(mention_brands.c.mention_id).where(mention_brands.c.brand_id == f.brand_id)
+        stmt = stmt.where(mentions.c.id.in_(linked))
+    if f.source_id is not None:
+        stmt = stmt.where(mentions.c.source_id == f.source_id)
+    if f.lang is not None:
+        stmt = stmt.where(mentions.c.lang == f.lang)
+    if f.sentiment is not None:
+        stmt = stmt.where(mentions.c.sentiment_label == f.sentiment)
+    if f.since is not None:
+        stmt = stmt.where(mentions.c.published_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(mentions.c.published_at < f.until)
+    if f.search:
+        escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(mentions.c.search_text.like(f"%{escaped}%", escape="\\"))
+    return stmt
+
+
+def list_mentions(
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    filters: MentionFilter,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Mentions newest first (published_at, id), strictly after the keyset cursor `after` when given."""
+    stmt = _filtered(sa.select(mentions), workspace_id, filters)
+    if after is not None:
+        at, last_id = after
+        stmt = stmt.where(
+            sa.or_(mentions.c.published_at < at, sa.and_(mentions.c.published_at == at, mentions.c.id < last_id))
+        )
+    stmt = stmt.order_by(mentions.c.published_at.desc(), mentions.c.id.desc()).limit(limit)
+    rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    _attach_brands(conn, rows)
+    return rows
+
+
+def get_mention(conn: sa.Connection, *, workspace_id: int, mention_id: int) -> dict[str, Any] | None:
+    """One mention with the brands it matched, or None."""
+    stmt = sa.select(mentions).where(mentions.c.workspace_id == workspace_id, mentions.c.id == mention_id)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    rows = [dict(row)]
+    _attach_brands(conn, rows)
+    return rows[0]
+
+
+def _attach_brands(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["brands"] = []
+    if not by_id:
+        return
+    stmt = (
+        sa.select(mention_brands.c.mention_id, brands.c.id, brands.c.name, mention_brands.c.matched_terms)
+        .join(brands, brands.c.id == mention_brands.c.brand_id)
+        .where(mention_brands.c.mention_id.in_(list(by_id)))
+        .order_by(brands.c.id)
+    )
+    for mention_id, brand_id, name, terms in conn.execute(stmt):
+        by_id[mention_id]["brands"].append({"id": brand_id, "name": name, "matched_terms": terms})
+
+
+def count_mentions(conn: sa.Connection, *, workspace_id: int) -> int:
+    """How many mentions the workspace holds."""
+    stmt = sa.select(sa.func.count()).select_from(mentions).where(mentions.c.workspace_id == workspace_id)
+    return conn.execute(stmt).scalar_one()
