@@ -8,6 +8,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 DEFAULT_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl")
 _MIN_LETTERS = 3
+# Below this normalised probability the guess is no better than chance on short posts: say "unknown".
+MIN_CONFIDENCE = 0.5
 
 
 @lru_cache(maxsize=8)
@@ -26,5 +28,5 @@ def detect_language(
         return declared.lower()[:2]
     if sum(ch.isalpha() for ch in text[:200]) < _MIN_LETTERS:
         return None
-    lang, _prob = _identifier(tuple(languages)).classify(text)
-    return lang
+    lang, prob = _identifier(tuple(languages)).classify(text)
+    return lang if prob >= MIN_CONFIDENCE else None

@@ -22,8 +22,14 @@ def start_clock(worker: CollectWorker, *, tick_seconds: float) -> BackgroundSche
     """Start a background scheduler that ticks `worker` every `tick_seconds` (never two ticks at once)."""
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        _safe_tick, "interval", args=[worker], seconds=tick_seconds, id="collect",
-        max_instances=1, coalesce=True, misfire_grace_time=None,
+        _safe_tick,
+        "interval",
+        args=[worker],
+        seconds=tick_seconds,
+        id="collect",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
     )
     scheduler.start()
     scheduler.modify_job("collect", next_run_time=_now())

@@ -111,7 +111,11 @@ class CollectWorker:
                 next_due = self._next_due(source, outcome, report)
                 state = _state_changes(source, outcome)
                 finish_source_run(
-                    conn, source_id=source["id"], owner=self.owner, report=report, next_due_at=next_due,
+                    conn,
+                    source_id=source["id"],
+                    owner=self.owner,
+                    report=report,
+                    next_due_at=next_due,
                     state=state,
                 )
         except Exception:
@@ -126,8 +130,11 @@ class CollectWorker:
 
     def _fetch(self, source: dict[str, Any]) -> FetchOutcome:
         state = SourceState(
-            url=source["url"] or "", params=source["params"] or {}, etag=source["etag"],
-            last_modified=source["last_modified"], cursor=source["cursor"] or {},
+            url=source["url"] or "",
+            params=source["params"] or {},
+            etag=source["etag"],
+            last_modified=source["last_modified"],
+            cursor=source["cursor"] or {},
         )
         try:
             return get_collector(source["kind"]).collect(state, self.limits, self.client)
@@ -142,8 +149,13 @@ class CollectWorker:
             return IngestReport()
         matchers = load_brand_matchers(conn, workspace_id=source["workspace_id"])
         return ingest_drafts(
-            conn, workspace_id=source["workspace_id"], source_id=source["id"], drafts=outcome.drafts,
-            matchers=matchers, enricher=self.enricher, now=now,
+            conn,
+            workspace_id=source["workspace_id"],
+            source_id=source["id"],
+            drafts=outcome.drafts,
+            matchers=matchers,
+            enricher=self.enricher,
+            now=now,
         )
 
     def _next_due(self, source: dict[str, Any], outcome: FetchOutcome, report: RunReport) -> datetime:
@@ -169,9 +181,15 @@ def _run_report(outcome: FetchOutcome, ingest: IngestReport, started: datetime, 
     else:
         status = "ok"
     return RunReport(
-        started_at=started, duration_ms=int((time.perf_counter() - t0) * 1000), status=status,
-        http_status=outcome.http_status, fetched=ingest.fetched, new=ingest.new,
-        duplicate=ingest.duplicate, unmatched=ingest.unmatched, error=outcome.error,
+        started_at=started,
+        duration_ms=int((time.perf_counter() - t0) * 1000),
+        status=status,
+        http_status=outcome.http_status,
+        fetched=ingest.fetched,
+        new=ingest.new,
+        duplicate=ingest.duplicate,
+        unmatched=ingest.unmatched,
+        error=outcome.error,
     )
 
 

@@ -77,9 +77,7 @@ def load_config(path: Path) -> MonitoringConfig:
     try:
         return MonitoringConfig(**raw)
     except ValidationError as exc:
-        lines = [
-            f"  {_place(tuple(e['loc']), raw)}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
-        ]
+        lines = [f"  {_place(tuple(e['loc']), raw)}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError(f"{path}: {len(lines)} problem(s):\n" + "\n".join(lines)) from None
 
 

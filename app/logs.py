@@ -15,8 +15,9 @@ class KeyValueFormatter(logging.Formatter):
         line = super().format(record)
         fields = {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
         if fields:
-            line += " " + " ".join(f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}"
-                                   for k, v in fields.items())
+            line += " " + " ".join(
+                f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}" for k, v in fields.items()
+            )
         return line
 
 

@@ -263,9 +263,7 @@ def _lex(query: str) -> list[_Token]:
         char = query[index]
         if char.isspace():
             index += 1
-        elif char in "()" or (
-            char == "-" and (index == 0 or query[index - 1].isspace() or query[index - 1] == "(")
-        ):
+        elif char in "()" or (char == "-" and (index == 0 or query[index - 1].isspace() or query[index - 1] == "(")):
             tokens.append(_Token(char, char, index))  # '-' is a negation only at the start of a term
             index += 1
         elif char in _QUOTES:
@@ -418,9 +416,7 @@ class _Parser:
             return QueryError(f"expected a term before {_describe(token)}", token.position)
         if token.kind == "end":
             return QueryError(f"expected a term after {_describe(after)}", after.position)
-        return QueryError(
-            f"expected a term after {_describe(after)}, but found {_describe(token)}", token.position
-        )
+        return QueryError(f"expected a term after {_describe(after)}, but found {_describe(token)}", token.position)
 
 
 def _without_positive_term(node: Node) -> Node | None:

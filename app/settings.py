@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     collect_concurrency: int = Field(8, ge=1, description="How many sources are fetched at once.")
     lease_seconds: int = Field(120, ge=10, description="How long a claimed source stays leased to a worker.")
     default_interval_seconds: int = Field(900, ge=30, description="Check interval of a source without one.")
-    min_interval_seconds: int = Field(60, ge=1, description="Shortest allowed time between two checks.")
+    min_interval_seconds: int = Field(30, ge=1, description="Shortest allowed time between two checks.")
     max_interval_seconds: int = Field(86400, ge=60, description="Longest time between two checks.")
 
     fetch_connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to a source.")

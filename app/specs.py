@@ -91,14 +91,23 @@ class SourceSpec(BaseModel):
     def to_row(self) -> dict[str, Any]:
         """Column values for the sources table."""
         return {
-            "name": self.name, "kind": self.kind, "url": self.url, "params": self.params,
-            "interval_seconds": self.interval, "enabled": self.enabled,
+            "name": self.name,
+            "kind": self.kind,
+            "url": self.url,
+            "params": self.params,
+            "interval_seconds": self.interval,
+            "enabled": self.enabled,
         }
 
 
 def brand_spec_of(row: dict[str, Any]) -> dict[str, Any]:
     """A stored brand as spec fields (to merge a partial update before re-validating)."""
-    return {"name": row["name"], "query": row["query"], "languages": row["languages"], "competitor": row["is_competitor"]}
+    return {
+        "name": row["name"],
+        "query": row["query"],
+        "languages": row["languages"],
+        "competitor": row["is_competitor"],
+    }
 
 
 def source_spec_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -305,9 +305,7 @@ def test_exclusions_after_or_only_apply_to_the_last_branch() -> None:
         ("sncf", "ouigo", []),
     ],
 )
-def test_matched_terms_lists_positive_terms_found_in_query_order(
-    query: str, text: str, expected: list[str]
-) -> None:
+def test_matched_terms_lists_positive_terms_found_in_query_order(query: str, text: str, expected: list[str]) -> None:
     assert parse_query(query).matched_terms(prepare_document(text, "fr")) == expected
 
 

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from app.api import brands, health, mentions, sources
 from app.api.errors import install_error_handlers
+from app.db import writing
 from app.enrich import Enricher
 from app.settings import Settings
+from app.storage.workspaces import ensure_workspace
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        with writing(app.state.engine) as conn:
+            app.state.workspace_id = ensure_workspace(conn, name=app.state.settings.default_workspace)["id"]
+    except sa.exc.DBAPIError:  # not migrated or unreachable: /readyz says so, other routes answer 503
+        log.warning("database not ready at start-up; run `vigie migrate`")
+    yield
 
 
 def create_app(settings: Settings, engine: Engine, *, enricher: Enricher | None = None) -> FastAPI:
     """The FastAPI application over an engine whose database is already migrated."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="Vigie",
         version="0.1.0",
         description="Brand monitoring and e-reputation alerts. Errors are application/problem+json.",
@@ -21,7 +41,7 @@ def create_app(settings: Settings, engine: Engine, *, enricher: Enricher | None 
     app.state.settings = settings
     app.state.engine = engine
     app.state.enricher = enricher or Enricher()
-    app.state.workspace_id = None  # resolved on first use, so that /readyz works on an unmigrated database
+    app.state.workspace_id = None  # resolved at start-up
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     for module in (brands, sources, mentions):

@@ -84,4 +84,3 @@ def delete_brand(brand_id: int, conn: WriteConn, workspace_id: WorkspaceId) -> R
     if not store.delete_brand(conn, workspace_id=workspace_id, brand_id=brand_id):
         raise not_found("brand", brand_id)
     return Response(status_code=204)
-

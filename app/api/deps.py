@@ -8,9 +8,9 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
+from app.api.errors import Problem
 from app.db import reading, writing
 from app.settings import Settings
-from app.storage.workspaces import ensure_workspace
 
 
 def _settings(request: Request) -> Settings:
@@ -29,11 +29,12 @@ def _write(request: Request) -> Iterator[sa.Connection]:
 
 def _workspace_id(request: Request) -> int:
     # Until API keys land (one workspace per key), every request acts on the configured default workspace.
-    state = request.app.state
-    if state.workspace_id is None:
-        with writing(state.engine) as conn:
-            state.workspace_id = ensure_workspace(conn, name=state.settings.default_workspace)["id"]
-    return state.workspace_id
+    # Resolved once at start-up (see app.api.create_app): resolving it here could nest a second write
+    # transaction inside the route's own, which SQLite would make wait for itself.
+    workspace_id = request.app.state.workspace_id
+    if workspace_id is None:
+        raise Problem(503, "Not ready", "the database is not migrated; run `vigie migrate` and restart Vigie")
+    return workspace_id
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -29,9 +29,7 @@ def not_found(what: str, ident: object) -> Problem:
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [
-        {"field": _location(tuple(e["loc"])), "message": e["msg"].removeprefix("Value error, ")} for e in errors
-    ]
+    return [{"field": _location(tuple(e["loc"])), "message": e["msg"].removeprefix("Value error, ")} for e in errors]
 
 
 def validated(model: type, data: dict[str, Any]) -> Any:
@@ -52,7 +50,8 @@ def _problem(status: int, title: str, detail: str, request: Request, **extra: An
 
 
 def _location(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # Drop the leading "body"/"query"/... part: a field called "query" must stay visible.
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)]
     return ".".join(parts) or "request"
 
 

@@ -30,7 +30,12 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse(body, status_code=503)
     head = head_revision(engine.url.render_as_string(hide_password=False))
     if current != head:
-        body = {"status": "unavailable", "database": "ok", "migration": current, "expected": head,
-                "hint": "run `vigie migrate`"}
+        body = {
+            "status": "unavailable",
+            "database": "ok",
+            "migration": current,
+            "expected": head,
+            "hint": "run `vigie migrate`",
+        }
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migration": current})

@@ -106,7 +106,12 @@ def list_mentions(
         if value is not None and value.tzinfo is None:
             raise Problem(422, "Invalid request", f"{name}: add a time zone, e.g. 2026-10-03T21:00:00+02:00 or Z")
     filters = store.MentionFilter(
-        brand_id=brand, source_id=source, lang=lang, sentiment=sentiment, since=since, until=until,
+        brand_id=brand,
+        source_id=source,
+        lang=lang,
+        sentiment=sentiment,
+        since=since,
+        until=until,
         search=normalize_text(q).strip() if q else None,
     )
     after = decode_cursor(cursor) if cursor else None
@@ -130,11 +135,18 @@ def push_mentions(body: PushIn, request: Request, conn: WriteConn, workspace_id:
     """Push mentions from another tool through the same pipeline (dedup, matching, scoring)."""
     source = ensure_internal_source(conn, workspace_id=workspace_id, kind="api")
     report = ingest_drafts(
-        conn, workspace_id=workspace_id, source_id=source["id"], drafts=[m.to_draft() for m in body.mentions],
-        matchers=load_brand_matchers(conn, workspace_id=workspace_id), enricher=request.app.state.enricher,
+        conn,
+        workspace_id=workspace_id,
+        source_id=source["id"],
+        drafts=[m.to_draft() for m in body.mentions],
+        matchers=load_brand_matchers(conn, workspace_id=workspace_id),
+        enricher=request.app.state.enricher,
         now=utcnow(),
     )
     return PushOut(
-        received=report.fetched, new=report.new, duplicate=report.duplicate, unmatched=report.unmatched,
+        received=report.fetched,
+        new=report.new,
+        duplicate=report.duplicate,
+        unmatched=report.unmatched,
         mention_ids=report.mention_ids,
     )

@@ -52,8 +52,13 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
             drafts = [m.to_draft() for m in parsed.mentions]
             for i in range(0, len(drafts), IMPORT_BATCH):
                 report = ingest_drafts(
-                    conn, workspace_id=ws["id"], source_id=source["id"], drafts=drafts[i : i + IMPORT_BATCH],
-                    matchers=matchers, enricher=enricher, now=utcnow(),
+                    conn,
+                    workspace_id=ws["id"],
+                    source_id=source["id"],
+                    drafts=drafts[i : i + IMPORT_BATCH],
+                    matchers=matchers,
+                    enricher=enricher,
+                    now=utcnow(),
                 )
                 total.fetched += report.fetched
                 total.new += report.new
@@ -119,6 +124,8 @@ def collect_cmd(once: bool) -> None:
         worker.close()
         engine.dispose()
     for r in reports:
-        click.echo(f"{r.status}: fetched {r.fetched}, new {r.new}, duplicate {r.duplicate}" +
-                   (f" — {r.error}" if r.error else ""))
+        click.echo(
+            f"{r.status}: fetched {r.fetched}, new {r.new}, duplicate {r.duplicate}"
+            + (f" — {r.error}" if r.error else "")
+        )
     click.echo(f"{len(reports)} source(s) collected")

@@ -53,9 +53,7 @@ def config_apply(file: Path) -> None:
             click.echo(f"{label}: {name}")
     for name in report.not_in_file:
         click.echo(f"kept (not in the file): {name}")
-    click.echo(
-        f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
-    )
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged")
 
 
 @click.group("sources")

@@ -142,9 +142,16 @@ def finish_source_run(
     released = conn.execute(stmt).rowcount > 0
     conn.execute(
         sa.insert(source_runs).values(
-            source_id=source_id, worker=owner, started_at=report.started_at, duration_ms=report.duration_ms,
-            status=report.status, http_status=report.http_status, fetched_count=report.fetched,
-            new_count=report.new, duplicate_count=report.duplicate, unmatched_count=report.unmatched,
+            source_id=source_id,
+            worker=owner,
+            started_at=report.started_at,
+            duration_ms=report.duration_ms,
+            status=report.status,
+            http_status=report.http_status,
+            fetched_count=report.fetched,
+            new_count=report.new,
+            duplicate_count=report.duplicate,
+            unmatched_count=report.unmatched,
             error=report.error,
         )
     )

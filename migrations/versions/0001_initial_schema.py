@@ -80,9 +80,7 @@ def upgrade() -> None:
 
     op.create_table(
         "mentions",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("external_id", sa.String(length=512), nullable=False),
@@ -122,9 +120,7 @@ def upgrade() -> None:
 
     op.create_table(
         "source_runs",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=100), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
