@@ -1,0 +1,138 @@
+"""Real `vigie` processes: two collectors on one database never fetch a source twice; `serve` shows mentions."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from app.db import reading
+from app.db.schema import mentions, source_runs
+from tests.feedserver import FeedServer
+from tests.test_collect import _setup
+
+ROOT = Path(__file__).resolve().parents[1]
+VIGIE = [sys.executable, "-c", "from app.cli import main; main()"]
+N_SOURCES = 40
+
+
+def _feed(n: int) -> bytes:
+    items = "".join(
+        f"<item><title>Orange fibre : point presse {n}-{i}</title><guid>feed{n}-item{i}</guid>"
+        f"<link>https://news.example.fr/{n}/{i}</link><description>Orange annonce la fibre "
+        f"dans la commune {n} (lot {i}).</description></item>"
+        for i in range(3)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F{n}</title>{items}</channel></rss>'.encode()
+
+
+def _env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env.update(
+        VIGIE_DATABASE_URL=database_url,
+        VIGIE_ALLOW_PRIVATE_URLS="true",
+        VIGIE_COLLECT_TICK_SECONDS="0.2",
+        VIGIE_COLLECT_CONCURRENCY="4",
+        VIGIE_FETCH_READ_TIMEOUT="5",
+        VIGIE_LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def _processes(*commands: tuple[list[str], dict[str, str]]) -> Iterator[list[subprocess.Popen]]:
+    procs = [
+        subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for cmd, env in commands
+    ]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            if p.stdout:
+                p.stdout.close()
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def _count(engine: sa.Engine, stmt: sa.Select) -> int:
+    with reading(engine) as conn:
+        return conn.execute(stmt).scalar_one()
+
+
+@pytest.mark.slow
+def test_two_collector_processes_never_fetch_the_same_source_twice(database_url, engine) -> None:
+    with FeedServer() as server:
+        for n in range(N_SOURCES):
+            server.add(f"/feed/{n}.xml", _feed(n), delay=0.3)
+        _setup(engine, {f"feed {n}": server.url(f"/feed/{n}.xml") for n in range(N_SOURCES)})
+        cmd = ([*VIGIE, "serve", "--roles", "collect"], _env(database_url))
+        with _processes(cmd, cmd) as procs:
+            runs = sa.select(sa.func.count()).select_from(source_runs)
+            _wait_for(lambda: _count(engine, runs) >= N_SOURCES, 60, "every source to be collected")
+            time.sleep(1.0)  # leave time for a wrongful second fetch to show up
+            assert all(p.poll() is None for p in procs), "a collector process died"
+        for n in range(N_SOURCES):
+            assert server.hits(f"/feed/{n}.xml") == 1, f"feed {n} fetched {server.hits(f'/feed/{n}.xml')} times"
+            assert server.max_concurrency(f"/feed/{n}.xml") == 1
+    with reading(engine) as conn:
+        workers = set(conn.execute(sa.select(source_runs.c.worker).distinct()).scalars())
+    assert len(workers) == 2, "both processes should have taken part"
+    assert _count(engine, sa.select(sa.func.count()).select_from(mentions)) == N_SOURCES * 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_on_a_fresh_sqlite_database_shows_demo_mentions(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
+    env = _env(url, VIGIE_COLLECT_TICK_SECONDS="1")
+    subprocess.run([*VIGIE, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = _free_port()
+    serve = [*VIGIE, "serve", "--config", "examples/demo.toml", "--port", str(port)]
+    with _processes((serve, env)) as [proc]:
+        api = f"http://127.0.0.1:{port}"
+
+        def has_mentions() -> bool:
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "serve exited"
+            try:
+                return bool(httpx.get(f"{api}/api/v1/mentions", timeout=2).json()["items"])
+            except httpx.TransportError:
+                return False
+
+        _wait_for(has_mentions, 60, "demo mentions in GET /api/v1/mentions")
+        assert httpx.get(f"{api}/readyz", timeout=2).json()["status"] == "ok"
+        first = httpx.get(f"{api}/api/v1/mentions", timeout=2).json()["items"][0]
+        assert first["brands"] and first["sentiment"]["label"] in ("positive", "neutral", "negative")
+        sources = httpx.get(f"{api}/api/v1/sources", timeout=2).json()
+        assert any(s["kind"] == "replay" and s["last_success_at"] for s in sources)
