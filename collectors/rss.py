@@ -129,6 +129,8 @@ class RssCollector:
         "Optional param `language`: the feed's language when it declares none (e.g. 'fr')."
     )
 
+    params_doc = {"language": "two-letter language of the feed when it declares none, e.g. 'fr'"}
+
     def validate(self, url: str | None, params: dict[str, Any]) -> None:
         """Raise ValueError unless url is an absolute http(s) URL and params only hold 'language'."""
         if not url:

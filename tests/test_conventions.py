@@ -49,3 +49,31 @@ def test_every_source_kind_is_documented_in_the_readme(kind: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"`{kind}`" in readme, f"source kind {kind!r} is not documented in README.md"
     assert COLLECTORS[kind].description
+
+
+def _commands(group, prefix: str = "vigie") -> list[str]:
+    import click
+
+    names = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            names += _commands(cmd, f"{prefix} {name}")
+        else:
+            names.append(f"{prefix} {name}")
+    return names
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    from app.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [c for c in _commands(main) if f"`{c}" not in readme]
+    assert missing == []
+
+
+def test_readme_starts_with_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```")[1]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands == ["make run", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -1,0 +1,15 @@
+# One image for every role: `vigie migrate`, `vigie serve --roles api`, `vigie serve --roles collect`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /srv/vigie
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY collectors ./collectors
+COPY alerts ./alerts
+COPY migrations ./migrations
+COPY examples ./examples
+RUN pip install . && useradd --system --home /srv/vigie vigie && chown -R vigie /srv/vigie
+USER vigie
+EXPOSE 8000
+CMD ["vigie", "serve", "--host", "0.0.0.0"]
