@@ -34,6 +34,7 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     return FetchLimits(
         connect_timeout=settings.fetch_connect_timeout,
         read_timeout=settings.fetch_read_timeout,
+        total_timeout=settings.fetch_total_timeout,
         max_bytes=settings.fetch_max_bytes,
         max_redirects=settings.fetch_max_redirects,
         user_agent=settings.user_agent,

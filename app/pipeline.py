@@ -17,7 +17,7 @@ from app.dedup import canonical_url, content_hash
 from app.enrich import Enricher
 from app.query import Query, brand_matches, normalize_text, parse_query, prepare_document
 from app.storage.brands import list_brands
-from app.storage.mentions import existing_keys, insert_mention
+from app.storage.mentions import existing_keys, insert_mentions
 from collectors.base import MentionDraft
 
 MAX_TEXT_CHARS = 20_000  # a mention is a post or an article summary; longer bodies are cut
@@ -116,6 +116,26 @@ def _row(c: _Candidate, *, workspace_id: int, source_id: int, lang: str | None, 
     }
 
 
+def _scored(
+    c: _Candidate, matchers: list[BrandMatcher], enricher: Enricher, *, workspace_id: int, source_id: int, now: datetime
+) -> tuple[dict[str, Any], dict[int, list[str]]] | None:
+    """The row to store for a fresh candidate and the terms of each brand it matched; None if it matched none."""
+    body = f"{c.draft.title}\n{c.draft.text}"
+    lang = enricher.language(body, c.draft.lang)
+    doc = prepare_document(body, lang=lang)
+    terms = {m.id: m.query.matched_terms(doc) for m in matchers if brand_matches(m.query, doc, m.languages)}
+    if not terms:
+        return None
+    scored = enricher.score(body, lang)
+    row = _row(c, workspace_id=workspace_id, source_id=source_id, lang=lang, now=now)
+    row.update(
+        sentiment_compound=scored.sentiment_compound,
+        sentiment_label=scored.sentiment_label,
+        scores=scored.scores,
+    )
+    return row, terms
+
+
 def ingest_drafts(
     conn: sa.Connection,
     *,
@@ -130,22 +150,16 @@ def ingest_drafts(
     report = IngestReport(fetched=len(drafts))
     fresh = _drop_duplicates(conn, _prepare(drafts), workspace_id=workspace_id, source_id=source_id)
     report.duplicate = len(drafts) - len(fresh)
+    rows, brand_terms = [], []
     for c in fresh:
-        body = f"{c.draft.title}\n{c.draft.text}"
-        lang = enricher.language(body, c.draft.lang)
-        doc = prepare_document(body, lang=lang)
-        terms = {m.id: m.query.matched_terms(doc) for m in matchers if brand_matches(m.query, doc, m.languages)}
-        if not terms:
+        scored = _scored(c, matchers, enricher, workspace_id=workspace_id, source_id=source_id, now=now)
+        if scored is None:
             report.unmatched += 1
             continue
-        scored = enricher.score(body, lang)
-        row = _row(c, workspace_id=workspace_id, source_id=source_id, lang=lang, now=now)
-        row.update(
-            sentiment_compound=scored.sentiment_compound,
-            sentiment_label=scored.sentiment_label,
-            scores=scored.scores,
-        )
-        mention_id = insert_mention(conn, row=row, brand_terms=terms)
+        rows.append(scored[0])
+        brand_terms.append(scored[1])
+    # One multi-row INSERT for the batch: a statement per mention costs a round trip each on PostgreSQL.
+    for mention_id in insert_mentions(conn, rows=rows, brand_terms=brand_terms):
         if mention_id is None:  # another worker stored the same mention a moment ago
             report.duplicate += 1
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     fetch_connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to a source.")
     fetch_read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for data from a source.")
+    fetch_total_timeout: float = Field(
+        60.0, gt=0, description="Seconds a whole fetch may take (redirects and body included)."
+    )
     fetch_max_bytes: int = Field(10_000_000, ge=1024, description="Largest response body accepted.")
     fetch_max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per fetch.")
     user_agent: str = Field(
@@ -61,6 +64,15 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _fetch_fits_in_lease(self) -> Settings:
+        if self.fetch_total_timeout >= self.lease_seconds:
+            raise ValueError(
+                f"VIGIE_FETCH_TOTAL_TIMEOUT ({self.fetch_total_timeout:g}s) must be shorter than "
+                f"VIGIE_LEASE_SECONDS ({self.lease_seconds}s), or another worker could take the source over"
+            )
+        return self
 
     @property
     def role_set(self) -> set[str]:

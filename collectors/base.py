@@ -29,6 +29,7 @@ class FetchLimits:
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    total_timeout: float = 60.0  # a server trickling bytes must not hold a fetch slot (and its lease) forever
     max_bytes: int = 10_000_000
     max_redirects: int = 5
     user_agent: str = "Vigie/0.1"

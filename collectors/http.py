@@ -67,9 +67,10 @@ def fetch_url(
     headers = _request_headers(limits, etag, last_modified, accept)
     current = _parse_url(url)
     started = time.monotonic()
+    deadline = started + limits.total_timeout
     for redirects in range(limits.max_redirects + 1):
         check_url_allowed(current, limits)
-        result = _get_once(client, current, headers, limits)
+        result = _get_once(client, current, headers, limits, deadline)
         if result.status not in _REDIRECTS:
             _raise_for_status(result, current)
             logger.debug(
@@ -216,14 +217,14 @@ def _embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
 
 
 def _get_once(
-    client: httpx.Client, url: httpx.URL, headers: dict[str, str], limits: FetchLimits
+    client: httpx.Client, url: httpx.URL, headers: dict[str, str], limits: FetchLimits, deadline: float
 ) -> HttpResult:
     host = _host_label(url)
     try:
         with client.stream("GET", url, headers=headers, timeout=_timeout(limits)) as response:
             status = response.status_code
             response_headers = {name.lower(): value for name, value in response.headers.items()}
-            body = _read_body(response, limits.max_bytes, host) if 200 <= status < 300 else b""
+            body = _read_body(response, limits, host, deadline) if 200 <= status < 300 else b""
     except httpx.ConnectTimeout:
         raise FetchError(f"timed out after {limits.connect_timeout:g}s connecting to {host}") from None
     except httpx.ReadTimeout:
@@ -245,7 +246,8 @@ def _get_once(
     return HttpResult(status=status, headers=response_headers, body=body, final_url=final_url)
 
 
-def _read_body(response: httpx.Response, max_bytes: int, host: str) -> bytes:
+def _read_body(response: httpx.Response, limits: FetchLimits, host: str, deadline: float) -> bytes:
+    max_bytes = limits.max_bytes
     too_big = f"response larger than {max_bytes} bytes; refused"
     declared = response.headers.get("content-length", "")
     if declared.strip().isdigit() and int(declared) > max_bytes:
@@ -256,6 +258,8 @@ def _read_body(response: httpx.Response, max_bytes: int, host: str) -> bytes:
         total += len(chunk)
         if total > max_bytes:
             raise FetchError(too_big)  # leaving the `with client.stream` block closes the connection
+        if time.monotonic() > deadline:
+            raise FetchError(f"{host} took more than {limits.total_timeout:g}s in total to answer; refused")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -136,3 +136,31 @@ def test_serve_on_a_fresh_sqlite_database_shows_demo_mentions(tmp_path: Path) ->
         assert first["brands"] and first["sentiment"]["label"] in ("positive", "neutral", "negative")
         sources = httpx.get(f"{api}/api/v1/sources", timeout=2).json()
         assert any(s["kind"] == "replay" and s["last_success_at"] for s in sources)
+
+
+@pytest.mark.slow
+def test_a_collector_killed_mid_fetch_loses_nothing_its_leases_expire_and_another_takes_over(
+    database_url, engine
+) -> None:
+    with FeedServer() as server:
+        for n in range(6):
+            server.add(f"/feed/{n}.xml", _feed(n), delay=4)  # slow: the first worker dies while fetching
+        _setup(engine, {f"feed {n}": server.url(f"/feed/{n}.xml") for n in range(6)})
+        env = _env(database_url, VIGIE_LEASE_SECONDS="10", VIGIE_FETCH_TOTAL_TIMEOUT="8")
+        cmd = [*VIGIE, "serve", "--roles", "collect"]
+        with _processes((cmd, env)) as [doomed]:
+            _wait_for(lambda: len(server.requests) >= 4, 20, "the first worker to start fetching")
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+        killed_at = time.monotonic()
+        leased_by_the_dead = {r.path for r in server.requests}
+        with _processes((cmd, env)):
+            runs = sa.select(sa.func.count()).select_from(source_runs)
+            _wait_for(lambda: _count(engine, runs) >= 6, 60, "the second worker to collect every source")
+        # Sources the dead worker held were taken over only once their 10 s leases had expired.
+        retaken = [r for r in server.requests if r.started > killed_at and r.path in leased_by_the_dead]
+        assert {r.path for r in retaken} == leased_by_the_dead
+        assert all(r.started - killed_at > 4 for r in retaken)
+    assert _count(engine, sa.select(sa.func.count()).select_from(mentions)) == 6 * 3
+    with reading(engine) as conn:
+        assert len(set(conn.execute(sa.select(source_runs.c.worker)).scalars())) == 1  # the dead one left none

@@ -46,3 +46,8 @@ def test_an_invalid_setting_names_the_variable_and_what_to_do(monkeypatch: pytes
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code != 0
     assert "VIGIE_ROLES" in result.output and "use a comma list of: api, collect" in result.output
+
+
+def test_a_fetch_longer_than_the_lease_is_refused() -> None:
+    with pytest.raises(ValueError, match="VIGIE_FETCH_TOTAL_TIMEOUT .* must be shorter than VIGIE_LEASE_SECONDS"):
+        Settings(_env_file=None, fetch_total_timeout=300, lease_seconds=120)

@@ -50,13 +50,32 @@ def _insert_ignoring_duplicates(conn: sa.Connection) -> Any:
 
 def insert_mention(conn: sa.Connection, *, row: dict[str, Any], brand_terms: dict[int, list[str]]) -> int | None:
     """Store one mention with its brand links; None when a unique key says it is already there."""
-    mention_id = conn.execute(_insert_ignoring_duplicates(conn), row).scalar()
-    if mention_id is None:
-        return None
-    links = [{"mention_id": mention_id, "brand_id": b, "matched_terms": t} for b, t in brand_terms.items()]
+    return insert_mentions(conn, rows=[row], brand_terms=[brand_terms])[0]
+
+
+def insert_mentions(
+    conn: sa.Connection, *, rows: list[dict[str, Any]], brand_terms: list[dict[int, list[str]]]
+) -> list[int | None]:
+    """Store mentions with their brand links (`brand_terms[i]` belongs to `rows[i]`), in two statements
+    whatever their number; the id of each, or None where a unique key says it is already there.
+
+    Rows that are already stored return nothing, so ids are matched to rows by their (source_id,
+    external_id) key; of two rows with the same key, the first is stored and the second is a duplicate.
+    """
+    if not rows:
+        return []
+    stmt = _insert_ignoring_duplicates(conn).returning(mentions.c.source_id, mentions.c.external_id)
+    stored = {(source_id, external_id): id_ for id_, source_id, external_id in conn.execute(stmt, rows)}
+    ids = [stored.pop((row["source_id"], row["external_id"]), None) for row in rows]
+    links = [
+        {"mention_id": mention_id, "brand_id": brand_id, "matched_terms": terms}
+        for mention_id, by_brand in zip(ids, brand_terms, strict=True)
+        if mention_id is not None
+        for brand_id, terms in by_brand.items()
+    ]
     if links:
         conn.execute(sa.insert(mention_brands), links)
-    return mention_id
+    return ids
 
 
 @dataclass(slots=True)

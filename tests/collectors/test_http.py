@@ -407,3 +407,14 @@ def test_make_client_applies_the_limits_and_never_follows_redirects_itself() -> 
     with make_client(limits) as client:
         assert client.timeout == httpx.Timeout(connect=3, read=7, write=10, pool=10)
         assert client.follow_redirects is False
+
+
+def test_a_server_that_trickles_bytes_is_cut_at_the_total_deadline(feed_server: FeedServer) -> None:
+    # Each chunk arrives well within the read timeout, but the body would take a minute: the total deadline wins.
+    feed_server.add_stream("/trickle.xml", 64 * 600, trickle=0.1)
+    limits = FetchLimits(read_timeout=2.0, total_timeout=1.0, allow_private=True)
+    with make_client(limits) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"took more than 1s in total to answer; refused$"):
+            fetch_url(client, feed_server.url("/trickle.xml"), limits)
+    assert time.monotonic() - started < 5
