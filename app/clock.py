@@ -20,7 +20,11 @@ def _safe_tick(worker: CollectWorker) -> None:
 
 
 def start_clock(worker: CollectWorker, *, tick_seconds: float) -> BackgroundScheduler:
-    """Start a background scheduler that ticks `worker` every `tick_seconds` (never two ticks at once)."""
+    """Start a background scheduler that ticks `worker` every `tick_seconds` (never two ticks at once).
+
+    It is only this process's clock: which sources are due, and who fetches them, is decided by leases in
+    the database, so any number of processes can tick at once.
+    """
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         _safe_tick,
@@ -31,13 +35,7 @@ def start_clock(worker: CollectWorker, *, tick_seconds: float) -> BackgroundSche
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),  # first tick at once, not after one interval
     )
     scheduler.start()
-    scheduler.modify_job("collect", next_run_time=_now())
     return scheduler
-
-
-def _now():  # noqa: ANN202 - tiny indirection so the first tick runs at once
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
