@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from urllib.parse import SplitResult, quote, urlsplit
 
 from app.query import normalize_text, tokenize
@@ -127,6 +128,17 @@ def content_hash(title: str, text: str, author: str | None) -> str | None:
     """A stable sha256 (hex) of the normalised title and text; short texts also hash the author, and get
     None without one (a bare "Merci SNCF !" cannot identify a mention across sources)."""
     content = " ".join(part for part in (_normalized_words(title), _normalized_words(text)) if part)
+    return _content_digest(content, author)
+
+
+def content_hash_of_words(words: Iterable[str], author: str | None) -> str | None:
+    """`content_hash` from the words of title and text normalised together, i.e. from
+    `tokenize(normalize_text(f"{title}\n{text}"))` (the same words: tokens never span the line break), for
+    a caller that already has them."""
+    return _content_digest(" ".join(words), author)
+
+
+def _content_digest(content: str, author: str | None) -> str | None:
     if not content:
         return None  # nothing to compare: two empty posts are not the same mention
     payload = f"v1\x1f{content}"

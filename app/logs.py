@@ -30,3 +30,4 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))  # /readyz asks it every probe

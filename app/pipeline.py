@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.dedup import canonical_url, content_hash
+from app.dedup import canonical_url, content_hash_of_words
 from app.enrich import Enricher
-from app.query import Query, brand_matches, normalize_text, parse_query, prepare_document
+from app.query import Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize
 from app.storage.brands import list_brands
 from app.storage.mentions import existing_keys, insert_mentions
 from collectors.base import MentionDraft
@@ -50,6 +50,8 @@ class _Candidate:
     draft: MentionDraft
     canonical_url: str | None
     content_hash: str | None
+    search_text: str  # title and text normalised once, for the hash, the matching and the search column
+    tokens: list[str]
 
 
 def load_brand_matchers(conn: sa.Connection, *, workspace_id: int) -> list[BrandMatcher]:
@@ -65,7 +67,9 @@ def _prepare(drafts: list[MentionDraft]) -> list[_Candidate]:
     for d in drafts:
         d.title = (d.title or "")[:MAX_TITLE_CHARS]
         d.text = (d.text or "")[:MAX_TEXT_CHARS]
-        out.append(_Candidate(d, canonical_url(d.url), content_hash(d.title, d.text, d.author)))
+        search_text = normalize_text(f"{d.title}\n{d.text}")
+        tokens = tokenize(search_text)
+        out.append(_Candidate(d, canonical_url(d.url), content_hash_of_words(tokens, d.author), search_text, tokens))
     return out
 
 
@@ -105,7 +109,7 @@ def _row(c: _Candidate, *, workspace_id: int, source_id: int, lang: str | None, 
         "content_hash": c.content_hash,
         "title": d.title,
         "text": d.text,
-        "search_text": normalize_text(f"{d.title}\n{d.text}"),
+        "search_text": c.search_text,
         "author": (d.author or None) and d.author[:300],
         "author_reach": d.author_reach,
         "engagement": d.engagement or {},
@@ -122,7 +126,7 @@ def _scored(
     """The row to store for a fresh candidate and the terms of each brand it matched; None if it matched none."""
     body = f"{c.draft.title}\n{c.draft.text}"
     lang = enricher.language(body, c.draft.lang)
-    doc = prepare_document(body, lang=lang)
+    doc = document_of_tokens(c.tokens, lang=lang)
     terms = {m.id: m.query.matched_terms(doc) for m in matchers if brand_matches(m.query, doc, m.languages)}
     if not terms:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -120,7 +121,12 @@ class MatchDocument:
 
 def prepare_document(text: str, lang: str | None = None) -> MatchDocument:
     """Normalize and tokenize a mention's text once; `lang` is its detected language, if known."""
-    tokens = tuple(tokenize(normalize_text(text)))
+    return document_of_tokens(tokenize(normalize_text(text)), lang)
+
+
+def document_of_tokens(tokens: Iterable[str], lang: str | None = None) -> MatchDocument:
+    """A document from the tokens of an already normalized text (`tokenize(normalize_text(text))`)."""
+    tokens = tuple(tokens)
     return MatchDocument(tokens=tokens, token_set=frozenset(tokens), lang=normalize_lang(lang))
 
 

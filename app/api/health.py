@@ -28,7 +28,7 @@ def readyz(request: Request) -> JSONResponse:
     except Exception as exc:  # any driver error means "not ready"; say which kind, never the URL
         body = {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"}
         return JSONResponse(body, status_code=503)
-    head = head_revision(engine.url.render_as_string(hide_password=False))
+    head = head_revision()
     if current != head:
         body = {
             "status": "unavailable",

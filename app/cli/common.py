@@ -27,7 +27,7 @@ def migrated_engine(settings: Settings) -> Engine:
         current = current_revision(engine)
     except Exception as exc:
         raise click.ClickException(f"cannot reach the database ({type(exc).__name__}: {exc})") from None
-    head = head_revision(settings.database_url)
+    head = head_revision()
     if current != head:
         engine.dispose()
         raise click.ClickException(

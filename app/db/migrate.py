@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -32,9 +33,14 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def head_revision(database_url: str) -> str | None:
-    """The newest migration shipped with this version of Vigie."""
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+@lru_cache(maxsize=1)
+def _shipped_head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this version of Vigie (the same whatever the database)."""
+    return _shipped_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -45,11 +51,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def is_at_head(engine: Engine) -> bool:
     """True when the database schema is the one this code expects."""
-    url = engine.url.render_as_string(hide_password=False)
-    return current_revision(engine) == head_revision(url)
-
-
-__all__ = ["upgrade", "downgrade", "head_revision", "current_revision", "is_at_head"]
+    return current_revision(engine) == head_revision()
 
 
 def current_revision_of(database_url: str) -> str | None:
