@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.specs import BrandSpec, SourceSpec, brand_spec_of, source_spec_of
+from app.specs import BrandSpec, SourceSpec
 from app.storage import brands as brand_store
 from app.storage import sources as source_store
 from app.storage.workspaces import ensure_workspace
@@ -102,32 +103,50 @@ def apply_config(conn: sa.Connection, config: MonitoringConfig) -> ApplyReport:
     report = ApplyReport()
     for brand in config.brands:
         current = brand_store.get_brand_by_name(conn, workspace_id=workspace_id, name=brand.name)
-        label = f"brand {brand.name!r}"
-        if current is None:
-            brand_store.create_brand(conn, workspace_id=workspace_id, values=brand.to_row())
-            report.created.append(label)
-        elif BrandSpec(**brand_spec_of(current)) != brand:
-            brand_store.update_brand(conn, workspace_id=workspace_id, brand_id=current["id"], values=brand.to_row())
-            report.updated.append(label)
-        else:
-            report.unchanged.append(label)
+        outcome = _upsert(
+            current,
+            brand.to_row(),
+            create=brand_store.create_brand,
+            update=brand_store.update_brand,
+            conn=conn,
+            workspace_id=workspace_id,
+            id_key="brand_id",
+        )
+        getattr(report, outcome).append(f"brand {brand.name!r}")
     for source in config.sources:
-        _apply_source(conn, workspace_id, source, report)
+        current = source_store.get_source_by_name(conn, workspace_id=workspace_id, name=source.name)
+        outcome = _upsert(
+            current,
+            source.to_row(),
+            create=source_store.create_source,
+            update=source_store.update_source,
+            conn=conn,
+            workspace_id=workspace_id,
+            id_key="source_id",
+        )
+        getattr(report, outcome).append(f"source {source.name!r}")
     _list_not_in_file(conn, workspace_id, config, report)
     return report
 
 
-def _apply_source(conn: sa.Connection, workspace_id: int, source: SourceSpec, report: ApplyReport) -> None:
-    current = source_store.get_source_by_name(conn, workspace_id=workspace_id, name=source.name)
-    label = f"source {source.name!r}"
+def _upsert(
+    current: dict[str, Any] | None,
+    row: dict[str, Any],
+    *,
+    create: Callable[..., Any],
+    update: Callable[..., Any],
+    conn: sa.Connection,
+    workspace_id: int,
+    id_key: str,
+) -> str:
+    """Create the row, update it if a field differs, or leave it; returns the report list to add it to."""
     if current is None:
-        source_store.create_source(conn, workspace_id=workspace_id, values=source.to_row())
-        report.created.append(label)
-    elif SourceSpec(**source_spec_of(current)) != source:
-        source_store.update_source(conn, workspace_id=workspace_id, source_id=current["id"], values=source.to_row())
-        report.updated.append(label)
-    else:
-        report.unchanged.append(label)
+        create(conn, workspace_id=workspace_id, values=row)
+        return "created"
+    if any(current[k] != v for k, v in row.items()):
+        update(conn, workspace_id=workspace_id, values=row, **{id_key: current["id"]})
+        return "updated"
+    return "unchanged"
 
 
 def _list_not_in_file(conn: sa.Connection, workspace_id: int, config: MonitoringConfig, report: ApplyReport) -> None:

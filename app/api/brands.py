@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
 from app.api.deps import ReadConn, WorkspaceId, WriteConn
-from app.api.errors import Problem, not_found, validated
+from app.api.errors import conflict_if_taken, not_found, validated
 from app.specs import BrandSpec, brand_spec_of
 from app.storage import brands as store
 
@@ -38,12 +38,6 @@ def brand_out(row: dict[str, Any]) -> BrandOut:
     return BrandOut(**{**row, "competitor": row["is_competitor"]})
 
 
-def _conflict_if_taken(conn: Any, workspace_id: int, name: str, brand_id: int | None = None) -> None:
-    other = store.get_brand_by_name(conn, workspace_id=workspace_id, name=name)
-    if other and other["id"] != brand_id:
-        raise Problem(409, "Conflict", f"a brand named {name!r} already exists (id {other['id']})")
-
-
 @router.get("", response_model=list[BrandOut])
 def list_brands(conn: ReadConn, workspace_id: WorkspaceId) -> list[BrandOut]:
     """Every brand of the workspace."""
@@ -53,7 +47,7 @@ def list_brands(conn: ReadConn, workspace_id: WorkspaceId) -> list[BrandOut]:
 @router.post("", response_model=BrandOut, status_code=201)
 def create_brand(spec: BrandSpec, conn: WriteConn, workspace_id: WorkspaceId) -> BrandOut:
     """Create a brand; its query is checked and refused with the position of the problem."""
-    _conflict_if_taken(conn, workspace_id, spec.name)
+    conflict_if_taken(store.get_brand_by_name(conn, workspace_id=workspace_id, name=spec.name), "brand", spec.name)
     return brand_out(store.create_brand(conn, workspace_id=workspace_id, values=spec.to_row()))
 
 
@@ -74,7 +68,9 @@ def update_brand(brand_id: int, patch: BrandPatch, conn: WriteConn, workspace_id
         raise not_found("brand", brand_id)
     merged = {**brand_spec_of(row), **patch.model_dump(exclude_unset=True)}
     spec = validated(BrandSpec, merged)
-    _conflict_if_taken(conn, workspace_id, spec.name, brand_id)
+    conflict_if_taken(
+        store.get_brand_by_name(conn, workspace_id=workspace_id, name=spec.name), "brand", spec.name, brand_id
+    )
     return brand_out(store.update_brand(conn, workspace_id=workspace_id, brand_id=brand_id, values=spec.to_row()))
 
 

@@ -28,6 +28,12 @@ def not_found(what: str, ident: object) -> Problem:
     return Problem(404, "Not found", f"no {what} with id {ident} in this workspace")
 
 
+def conflict_if_taken(existing: dict[str, Any] | None, what: str, name: str, own_id: int | None = None) -> None:
+    """409 when another resource of the workspace already has this name."""
+    if existing and existing["id"] != own_id:
+        raise Problem(409, "Conflict", f"a {what} named {name!r} already exists (id {existing['id']})")
+
+
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"field": _location(tuple(e["loc"])), "message": e["msg"].removeprefix("Value error, ")} for e in errors]
 

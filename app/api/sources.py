@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
 from app.api.deps import ReadConn, WorkspaceId, WriteConn
-from app.api.errors import Problem, not_found, validated
+from app.api.errors import Problem, conflict_if_taken, not_found, validated
 from app.specs import SourceSpec, source_spec_of
 from app.storage import sources as store
 
@@ -65,12 +65,6 @@ def source_out(row: dict[str, Any], runs: list[dict[str, Any]] | None = None) ->
     return SourceOut(**{**row, **extra, "recent_runs": recent})
 
 
-def _conflict_if_taken(conn: Any, workspace_id: int, name: str, source_id: int | None = None) -> None:
-    other = store.get_source_by_name(conn, workspace_id=workspace_id, name=name)
-    if other and other["id"] != source_id:
-        raise Problem(409, "Conflict", f"a source named {name!r} already exists (id {other['id']})")
-
-
 def _own(conn: Any, workspace_id: int, source_id: int) -> dict[str, Any]:
     row = store.get_source(conn, workspace_id=workspace_id, source_id=source_id)
     if row is None:
@@ -87,7 +81,7 @@ def list_sources(conn: ReadConn, workspace_id: WorkspaceId) -> list[SourceOut]:
 @router.post("", response_model=SourceOut, status_code=201)
 def create_source(spec: SourceSpec, conn: WriteConn, workspace_id: WorkspaceId) -> SourceOut:
     """Create a source; it is due at once."""
-    _conflict_if_taken(conn, workspace_id, spec.name)
+    conflict_if_taken(store.get_source_by_name(conn, workspace_id=workspace_id, name=spec.name), "source", spec.name)
     return source_out(store.create_source(conn, workspace_id=workspace_id, values=spec.to_row()))
 
 
@@ -105,7 +99,9 @@ def update_source(source_id: int, patch: SourcePatch, conn: WriteConn, workspace
     if row["kind"] in ("api", "import"):
         raise Problem(409, "Conflict", "this built-in source holds pushed or imported mentions; it cannot change")
     spec = validated(SourceSpec, {**source_spec_of(row), **patch.model_dump(exclude_unset=True)})
-    _conflict_if_taken(conn, workspace_id, spec.name, source_id)
+    conflict_if_taken(
+        store.get_source_by_name(conn, workspace_id=workspace_id, name=spec.name), "source", spec.name, source_id
+    )
     return source_out(store.update_source(conn, workspace_id=workspace_id, source_id=source_id, values=spec.to_row()))
 
 

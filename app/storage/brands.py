@@ -7,28 +7,24 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db.schema import brands, utcnow
+from app.storage import fetch_all, fetch_one
 
 BRAND_FIELDS = ("name", "query", "languages", "is_competitor")
 
 
 def list_brands(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:
     """Every brand of the workspace, by id."""
-    stmt = sa.select(brands).where(brands.c.workspace_id == workspace_id).order_by(brands.c.id)
-    return [dict(r) for r in conn.execute(stmt).mappings()]
+    return fetch_all(conn, brands, brands.c.workspace_id == workspace_id)
 
 
 def get_brand(conn: sa.Connection, *, workspace_id: int, brand_id: int) -> dict[str, Any] | None:
     """One brand of the workspace, or None."""
-    stmt = sa.select(brands).where(brands.c.workspace_id == workspace_id, brands.c.id == brand_id)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return fetch_one(conn, brands, brands.c.workspace_id == workspace_id, brands.c.id == brand_id)
 
 
 def get_brand_by_name(conn: sa.Connection, *, workspace_id: int, name: str) -> dict[str, Any] | None:
     """The brand called `name` in the workspace, or None."""
-    stmt = sa.select(brands).where(brands.c.workspace_id == workspace_id, brands.c.name == name)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return fetch_one(conn, brands, brands.c.workspace_id == workspace_id, brands.c.name == name)
 
 
 def create_brand(conn: sa.Connection, *, workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:

@@ -9,28 +9,24 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db.schema import source_runs, sources, utcnow
+from app.storage import fetch_all, fetch_one
 
 SOURCE_FIELDS = ("name", "kind", "url", "params", "interval_seconds", "enabled")
 
 
 def list_sources(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:
     """Every source of the workspace, by id."""
-    stmt = sa.select(sources).where(sources.c.workspace_id == workspace_id).order_by(sources.c.id)
-    return [dict(r) for r in conn.execute(stmt).mappings()]
+    return fetch_all(conn, sources, sources.c.workspace_id == workspace_id)
 
 
 def get_source(conn: sa.Connection, *, workspace_id: int, source_id: int) -> dict[str, Any] | None:
     """One source of the workspace, or None."""
-    stmt = sa.select(sources).where(sources.c.workspace_id == workspace_id, sources.c.id == source_id)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return fetch_one(conn, sources, sources.c.workspace_id == workspace_id, sources.c.id == source_id)
 
 
 def get_source_by_name(conn: sa.Connection, *, workspace_id: int, name: str) -> dict[str, Any] | None:
     """The source called `name` in the workspace, or None."""
-    stmt = sa.select(sources).where(sources.c.workspace_id == workspace_id, sources.c.name == name)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return fetch_one(conn, sources, sources.c.workspace_id == workspace_id, sources.c.name == name)
 
 
 def create_source(conn: sa.Connection, *, workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
