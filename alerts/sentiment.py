@@ -41,5 +41,5 @@ def score_sentiment(text: str) -> Sentiment:
     compound = analyzer.polarity_scores(text)["compound"]
     lexicon = analyzer.lexicon
     words = [w for w in {t.strip(".,!?;:\"'()").lower() for t in text.split()} if w in lexicon]
-    words.sort(key=lambda w: -abs(lexicon[w]))
+    words.sort(key=lambda w: (-abs(lexicon[w]), w))  # deterministic across processes
     return Sentiment(compound=round(compound, 4), label=label_for(compound), engine="vader", words=words[:8])

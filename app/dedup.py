@@ -132,9 +132,8 @@ def content_hash(title: str, text: str, author: str | None) -> str | None:
 
 
 def content_hash_of_words(words: Iterable[str], author: str | None) -> str | None:
-    """`content_hash` from the words of title and text normalised together, i.e. from
-    `tokenize(normalize_text(f"{title}\n{text}"))` (the same words: tokens never span the line break), for
-    a caller that already has them."""
+    """`content_hash` for a caller that already has the words: the tokens of the normalised title and text
+    joined by a line break (`content_hash` takes the same words, since a token never spans a line break)."""
     return _content_digest(" ".join(words), author)
 
 

@@ -46,8 +46,8 @@ class QueryError(ValueError):
 
 
 def _fold(text: str) -> str:
-    # Same result as text.translate(_FOLDS) (no replacement contains a folded character), ~25× faster:
-    # str.translate goes through a dict look-up per character of any non-ASCII text.
+    # text.translate(_FOLDS), ~25× faster (translate looks up a dict per character of non-ASCII text); the
+    # same result, since no replacement contains a folded character.
     for char, folded in _FOLD_PAIRS:
         if char in text:
             text = text.replace(char, folded)
@@ -66,12 +66,9 @@ def _character_class(codes: list[int]) -> str:
 
 @lru_cache(maxsize=1)
 def _combining_marks() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Runs of the characters `unicodedata.combining` is non-zero for, below and above U+FFFF.
-
-    Built on first use (~50 ms) from this Python's Unicode database, so that removing them gives exactly
-    the result of filtering with `unicodedata.combining`, 4-8× faster. A class holding characters above
-    U+FFFF is tested range by range, hence two patterns, and the cheap look-ahead in the second one.
-    """
+    """Runs of the characters with a non-zero `unicodedata.combining`, up to U+FFFF and above it (one class
+    with both is tested range by range, ~10× slower). Built on first use (~50 ms) from this Python's Unicode
+    database: removing them gives exactly what filtering with `unicodedata.combining` gives, ~4× faster."""
     codes = [code for code in range(0x110000) if unicodedata.combining(chr(code))]
     bmp = _character_class([code for code in codes if code <= 0xFFFF])
     astral = _character_class([code for code in codes if code > 0xFFFF])

@@ -56,8 +56,9 @@ def insert_mention(conn: sa.Connection, *, row: dict[str, Any], brand_terms: dic
 def insert_mentions(
     conn: sa.Connection, *, rows: list[dict[str, Any]], brand_terms: list[dict[int, list[str]]]
 ) -> list[int | None]:
-    """Store mentions with their brand links (`brand_terms[i]` belongs to `rows[i]`), in two statements
-    whatever their number; the id of each, or None where a unique key says it is already there.
+    """Store mentions with their brand links (`brand_terms[i]` belongs to `rows[i]`) in multi-row INSERTs
+    (SQLAlchemy's "insertmanyvalues", up to 1,000 rows a statement); the id of each, or None where a
+    unique key says it is already there.
 
     Rows that are already stored return nothing, so ids are matched to rows by their (source_id,
     external_id) key; of two rows with the same key, the first is stored and the second is a duplicate.
