@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.specs import BrandSpec, SourceSpec
+from app.specs import BrandSpec, SourceSpec, check_timezone, clean_terms
 from app.storage import brands as brand_store
 from app.storage import sources as source_store
 from app.storage.workspaces import ensure_workspace
@@ -27,15 +26,20 @@ class WorkspaceSpec(BaseModel):
     name: str = Field("default", min_length=1, max_length=100)
     language: Literal["fr", "en"] = Field("fr", description="Language of alert texts.")
     timezone: str = Field("Europe/Paris", description="IANA time zone, for office hours and statistics.")
+    crisis_terms: list[str] = Field(default_factory=list, description="Extra crisis terms of this workspace.")
+    ignored_terms: list[str] = Field(
+        default_factory=list, description="Terms never counted as crisis terms here (e.g. a brand called 'Scandale')."
+    )
+
+    @field_validator("crisis_terms", "ignored_terms")
+    @classmethod
+    def _terms(cls, value: list[str]) -> list[str]:
+        return clean_terms(value)
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Paris'") from None
-        return value
+        return check_timezone(value)
 
 
 class MonitoringConfig(BaseModel):
@@ -99,7 +103,7 @@ class ApplyReport:
 def apply_config(conn: sa.Connection, config: MonitoringConfig) -> ApplyReport:
     """Create or update the workspace, brands and sources by name; applying twice changes nothing."""
     ws = config.workspace
-    workspace_id = ensure_workspace(conn, name=ws.name, language=ws.language, timezone=ws.timezone)["id"]
+    workspace_id = ensure_workspace(conn, name=ws.name, **ws.model_dump(exclude={"name"}))["id"]
     report = ApplyReport()
     for brand in config.brands:
         current = brand_store.get_brand_by_name(conn, workspace_id=workspace_id, name=brand.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +30,29 @@ def parse_interval(value: int | str) -> int:
     if seconds < MIN_INTERVAL_SECONDS:
         raise ValueError(f"interval must be at least {MIN_INTERVAL_SECONDS} seconds, got {seconds}")
     return seconds
+
+
+def check_timezone(value: str) -> str:
+    """An IANA time zone name, or ValueError saying what is expected."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Paris'") from None
+    return value
+
+
+def clean_terms(terms: list[str]) -> list[str]:
+    """Crisis or ignored terms: trimmed, without empties or duplicates, each at most 100 characters."""
+    out: list[str] = []
+    for term in terms:
+        term = " ".join(str(term).split())
+        if len(term) > 100:
+            raise ValueError(f"term {term[:30]!r}... is longer than 100 characters")
+        if term and term.lower() not in {t.lower() for t in out}:
+            out.append(term)
+    if len(out) > 500:
+        raise ValueError("at most 500 terms")
+    return out
 
 
 class BrandSpec(BaseModel):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.db import reading
-from app.db.schema import brands, mentions, sources
+from app.db.schema import brands, mentions, sources, workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -21,6 +21,7 @@ CONFIG = """
 name = "default"
 language = "fr"
 timezone = "Europe/Paris"
+crisis_terms = ["coupure géante"]
 
 [[brands]]
 name = "Orange"
@@ -95,6 +96,8 @@ def test_config_apply_twice_changes_nothing_the_second_time(tmp_path: Path, run,
     third = run("config", "apply", str(path))
     assert "updated: source 'Google News — Orange'" in third.output
     assert _count(engine, brands) == 2 and _count(engine, sources) == 1
+    with reading(engine) as conn:
+        assert conn.execute(sa.select(workspaces.c.crisis_terms)).scalar_one() == ["coupure géante"]
 
 
 def test_import_jsonl_and_csv_keep_their_timestamps_and_are_idempotent(run, engine, tmp_path: Path) -> None:

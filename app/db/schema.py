@@ -52,6 +52,9 @@ workspaces = sa.Table(
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("language", sa.String(8), nullable=False, server_default="fr"),
     sa.Column("timezone", sa.String(64), nullable=False, server_default="Europe/Paris"),
+    # The workspace's own crisis vocabulary, and terms never to count as crisis terms (e.g. a brand name).
+    sa.Column("crisis_terms", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("ignored_terms", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
     _created(),
 )
 
@@ -137,6 +140,8 @@ mentions = sa.Table(
     sa.Column("lang", sa.String(8), nullable=True),
     sa.Column("sentiment_compound", sa.Float, nullable=True),
     sa.Column("sentiment_label", sa.String(10), nullable=True),
+    sa.Column("complaint", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("risk", sa.SmallInteger, nullable=True),  # crisis risk 0-100, reasons in `scores`
     sa.Column("scores", sa.JSON, nullable=False),  # explanations of every score
     sa.Column("published_at", UTCDateTime(), nullable=False),
     sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),

@@ -1,4 +1,4 @@
-"""Workspaces: the tenant every brand, source and mention belongs to."""
+"""Workspaces: the tenant every brand, source and mention belongs to, with its language and crisis terms."""
 
 from __future__ import annotations
 
@@ -7,26 +7,34 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db.schema import utcnow, workspaces
+from app.storage import fetch_one
+
+WORKSPACE_FIELDS = ("language", "timezone", "crisis_terms", "ignored_terms")
 
 
 def get_workspace(conn: sa.Connection, *, name: str) -> dict[str, Any] | None:
     """The workspace called `name`, or None."""
-    row = conn.execute(sa.select(workspaces).where(workspaces.c.name == name)).mappings().first()
-    return dict(row) if row else None
+    return fetch_one(conn, workspaces, workspaces.c.name == name)
 
 
-def ensure_workspace(
-    conn: sa.Connection, *, name: str, language: str | None = None, timezone: str | None = None
-) -> dict[str, Any]:
-    """Get the workspace called `name`, creating it (or updating language/time zone when given)."""
+def get_workspace_by_id(conn: sa.Connection, *, workspace_id: int) -> dict[str, Any] | None:
+    """The workspace with this id, or None."""
+    return fetch_one(conn, workspaces, workspaces.c.id == workspace_id)
+
+
+def ensure_workspace(conn: sa.Connection, *, name: str, **values: Any) -> dict[str, Any]:
+    """Get the workspace called `name`, creating it; given fields (language, timezone, terms) are set."""
+    given = {k: v for k, v in values.items() if k in WORKSPACE_FIELDS and v is not None}
     found = get_workspace(conn, name=name)
     if found is None:
-        values = {"name": name, "created_at": utcnow(), "language": language or "fr"}
-        values["timezone"] = timezone or "Europe/Paris"
-        conn.execute(sa.insert(workspaces).values(**values))
+        conn.execute(sa.insert(workspaces).values(name=name, created_at=utcnow(), **given))
         return get_workspace(conn, name=name)  # type: ignore[return-value]
-    changes = {k: v for k, v in (("language", language), ("timezone", timezone)) if v and found[k] != v}
+    return update_workspace(conn, workspace_id=found["id"], values=given) or found
+
+
+def update_workspace(conn: sa.Connection, *, workspace_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
+    """Change the given fields of a workspace; None when it does not exist."""
+    changes = {k: v for k, v in values.items() if k in WORKSPACE_FIELDS}
     if changes:
-        conn.execute(sa.update(workspaces).where(workspaces.c.id == found["id"]).values(**changes))
-        found.update(changes)
-    return found
+        conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id).values(**changes))
+    return get_workspace_by_id(conn, workspace_id=workspace_id)
