@@ -1,18 +1,63 @@
-"""Language of a mention: the source's declaration when given, else py3langid over the allowed languages."""
+"""Language of a mention, made for short texts (tweets, reviews, titles).
+
+py3langid classifies the text over the workspace's languages plus a fixed set of common others, after
+URLs, @handles and hashtags are removed (they are names, not language: "#SNCF @Ouigo" says nothing). The
+workspace's languages come first: another language wins only with clear evidence (enough letters and a
+high probability), because on a short text "Merci !" or "lol" py3langid's best guess among seven languages
+is close to a coin toss, and calling a French complaint Italian would score it with the wrong lexicon. A
+text clearly in another language ("El servicio fue terrible") returns that language, so the caller can
+treat it as "other" for the workspace.
+
+The declared language (a feed's `<language>`, an API field) is used as is when it is reliable, and as the
+answer when detection is uncertain (too few letters, low probability). None means too few letters and
+nothing declared.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-DEFAULT_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl")
-_MIN_LETTERS = 3
-# Below this normalised probability the guess is no better than chance on short posts: say "unknown".
-MIN_CONFIDENCE = 0.5
+DEFAULT_LANGUAGES = ("fr", "en")
+# Languages always in the classifier, so that a text in one of them is recognised as "other" rather than
+# forced into the closest workspace language (Spanish into French, Dutch into English).
+COMMON_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl")
+
+MIN_LETTERS = 3  # fewer letters than this: nothing to detect ("ok", "👍", "?!")
+# Detection is trusted over a declared language only from this many letters and this probability. The
+# probability is py3langid's normalised one, which is damped on short inputs (scores / sqrt(bytes)).
+CONFIDENT_LETTERS = 12
+MIN_CONFIDENCE = 0.70
+# A language outside the workspace needs more: it is the costly mistake (the mention is set aside).
+OTHER_MIN_LETTERS = 15
+OTHER_MIN_CONFIDENCE = 0.90
+# Only the beginning of a long text is read: it is enough to tell, and keeps the cost bounded.
+MAX_CHARS = 400
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.\-]+|&\w+;", re.UNICODE)
 
 
-@lru_cache(maxsize=8)
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """A language code (or None) and how it was chosen, for the score's reasons."""
+
+    lang: str | None
+    # "declared" (reliable), "detected" (confident), "declared_fallback" (uncertain, the declaration wins),
+    # "workspace_fallback" (uncertain: the likeliest workspace language), "too_short" (None), "given" (by the caller)
+    method: str
+    confidence: float | None = None
+    letters: int = 0  # counted up to OTHER_MIN_LETTERS
+
+    def as_dict(self) -> dict:
+        """JSON-ready reasons."""
+        conf = None if self.confidence is None else round(self.confidence, 3)
+        return {"lang": self.lang, "method": self.method, "confidence": conf, "letters": self.letters}
+
+
+@lru_cache(maxsize=16)
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     # One identifier per language set, loaded once: loading the model takes ~0.3 s.
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
@@ -20,13 +65,66 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     return ident
 
 
-def detect_language(
-    text: str, *, declared: str | None = None, languages: tuple[str, ...] = DEFAULT_LANGUAGES
-) -> str | None:
-    """Two-letter language code of `text`, or None when there is too little text to tell."""
-    if declared:
-        return declared.lower()[:2]
-    if sum(ch.isalpha() for ch in text[:200]) < _MIN_LETTERS:
+def normalize_declared(declared: str | None) -> str | None:
+    """'fr-FR', 'en_US', 'FR' → 'fr', 'en', 'fr'; '' or None → None."""
+    if not declared:
         return None
-    lang, prob = _identifier(tuple(languages)).classify(text)
-    return lang if prob >= MIN_CONFIDENCE else None
+    code = declared.strip().lower()[:2]
+    return code if len(code) == 2 and code.isalpha() else None
+
+
+def strip_noise(text: str) -> str:
+    """The text without URLs, @handles, #hashtags and HTML entities, which are names rather than language."""
+    return _NOISE.sub(" ", text[:MAX_CHARS])
+
+
+def count_letters(text: str, enough: int = OTHER_MIN_LETTERS) -> int:
+    """Letters in `text`, counted up to `enough`: the rules need no more, and long texts stop early."""
+    n = 0
+    for ch in text:
+        if ch.isalpha():
+            n += 1
+            if n >= enough:
+                break
+    return n
+
+
+def guess_language(
+    text: str,
+    *,
+    declared: str | None = None,
+    declared_reliable: bool = False,
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> LanguageGuess:
+    """The language of `text` with the rule that chose it (see the module docstring)."""
+    declared = normalize_declared(declared)
+    if declared and declared_reliable:
+        return LanguageGuess(declared, "declared")
+    clean = strip_noise(text)
+    letters = count_letters(clean)
+    if letters < MIN_LETTERS:
+        return LanguageGuess(declared, "declared_fallback" if declared else "too_short", letters=letters)
+    workspace = tuple(dict.fromkeys(languages))
+    ranking = _identifier(tuple(sorted(set(workspace + COMMON_LANGUAGES)))).rank(clean)
+    best, prob = ranking[0]
+    confident = letters >= CONFIDENT_LETTERS and prob >= MIN_CONFIDENCE
+    if declared and not confident:
+        return LanguageGuess(declared, "declared_fallback", prob, letters)
+    if best in workspace:
+        return LanguageGuess(best, "detected" if confident else "workspace_fallback", prob, letters)
+    if letters >= OTHER_MIN_LETTERS and prob >= OTHER_MIN_CONFIDENCE:
+        return LanguageGuess(best, "detected", prob, letters)
+    # Not clearly another language: the likeliest of the workspace's languages.
+    lang, prob = next((lang, p) for lang, p in ranking if lang in workspace)
+    return LanguageGuess(lang, "workspace_fallback", prob, letters)
+
+
+def detect_language(
+    text: str,
+    *,
+    declared: str | None = None,
+    declared_reliable: bool = False,
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> str | None:
+    """Two-letter language code of `text`, or None when there are too few letters and nothing declared."""
+    return guess_language(text, declared=declared, declared_reliable=declared_reliable, languages=languages).lang

@@ -1,29 +1,36 @@
-"""Sentiment of a mention: VADER's compound score and label, with the words that drove it."""
+"""Sentiment of a mention for the brand: compound score, label, complaint flag, and the reasons for each.
+
+French goes to Vigie's French engine (alerts/french.py), everything else to VADER (alerts/english.py); both
+then get complaint awareness (alerts/complaints.py) and the same blending (alerts/blend.py). A Sentiment
+is built fresh for every call; treat its lists and dict as read-only all the same, since callers may cache.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from alerts import english, french
+from alerts.blend import blend
+from alerts.complaints import find_complaints
+from alerts.valence import Hit
 
 POSITIVE_THRESHOLD = 0.05  # VADER's documented thresholds for its compound score
 NEGATIVE_THRESHOLD = -0.05
+MAX_CHARS = 1000  # long texts: the title and first sentences carry the stance; cost stays linear and bounded
+MAX_WORDS = 10
 
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:
-    """A compound score in [-1, 1], its label, and the lexicon words that carried it."""
+    """A compound score in [-1, 1], its label, whether a failure is reported, and why."""
 
     compound: float
     label: str
     engine: str
-    words: list[str] = field(default_factory=list)
-
-
-@lru_cache(maxsize=1)
-def _analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
+    words: list[str] = field(default_factory=list)  # lexicon words that carried the score, strongest first
+    complaint: bool = False
+    complaint_signals: list[str] = field(default_factory=list)  # failures reported, as written
+    reasons: dict = field(default_factory=dict)  # JSON-ready: words with valences, rules fired, complaints
 
 
 def label_for(compound: float) -> str:
@@ -35,11 +42,48 @@ def label_for(compound: float) -> str:
     return "neutral"
 
 
-def score_sentiment(text: str) -> Sentiment:
-    """Score one text with VADER (English lexicon; the multilingual scorer replaces this step)."""
-    analyzer = _analyzer()
-    compound = analyzer.polarity_scores(text)["compound"]
-    lexicon = analyzer.lexicon
-    words = [w for w in {t.strip(".,!?;:\"'()").lower() for t in text.split()} if w in lexicon]
-    words.sort(key=lambda w: (-abs(lexicon[w]), w))  # deterministic across processes
-    return Sentiment(compound=round(compound, 4), label=label_for(compound), engine="vader", words=words[:8])
+def excerpt(text: str, limit: int = MAX_CHARS) -> str:
+    """The first `limit` characters, cut at a sentence end when one is in the second half, else at a space."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("\n"))
+    if end > limit // 2:
+        return head[: end + 1]
+    return head.rsplit(" ", 1)[0]
+
+
+def _words(hits: list[Hit]) -> list[str]:
+    """Distinct words (and emojis) by decreasing weight, ties by spelling, so the order never varies."""
+    best: dict[str, float] = {}
+    for h in hits:
+        if h.kind != "complaint":
+            best[h.word] = max(best.get(h.word, 0.0), abs(h.valence))
+    return sorted(best, key=lambda w: (-best[w], w))[:MAX_WORDS]
+
+
+def score_sentiment(text: str, lang: str | None = None) -> Sentiment:
+    """Score one text; lang "fr" uses the French engine, anything else (None included) the English one."""
+    lang = "fr" if lang == "fr" else "en"
+    analysis = (french if lang == "fr" else english).analyse(excerpt(text or ""))
+    signals = find_complaints(analysis.prepared.text, analysis.prepared.folded, lang)
+    score, hits, rules = blend(analysis, signals, lang)
+    score = round(score, 4)
+    complaints = [s for s in signals if s.personal]
+    reasons = {
+        "engine": analysis.engine,
+        "words": [{"word": h.word, "valence": round(h.valence, 3), "lexicon": h.base} for h in hits
+                  if h.kind != "complaint"],
+        "rules": list(dict.fromkeys(rules)),
+        "complaint": [{"signal": s.text, "kind": s.kind, "tier": s.tier, "reported_by_author": s.personal}
+                      for s in signals],
+    }
+    return Sentiment(
+        compound=score,
+        label=label_for(score),
+        engine=analysis.engine,
+        words=_words(hits),
+        complaint=bool(complaints),
+        complaint_signals=[s.text for s in complaints],
+        reasons=reasons,
+    )

@@ -17,8 +17,7 @@ from sqlalchemy.engine import Engine
 
 from app.db import writing
 from app.db.schema import utcnow
-from app.enrich import Enricher
-from app.pipeline import IngestReport, ingest_drafts, load_brand_matchers
+from app.pipeline import IngestReport, ingest_drafts
 from app.scheduling import next_check_at
 from app.settings import Settings
 from app.storage.sources import RunReport, claim_due_sources, finish_source_run
@@ -50,11 +49,10 @@ def worker_name() -> str:
 class CollectWorker:
     """One process's collector: each `tick` claims due sources and collects them in a thread pool."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, enricher: Enricher | None = None):
+    def __init__(self, engine: Engine, settings: Settings):
         self.engine = engine
         self.settings = settings
         self.owner = worker_name()
-        self.enricher = enricher or Enricher()
         self.limits = fetch_limits(settings)
         self.client: httpx.Client = make_client(self.limits)
         self.pool = ThreadPoolExecutor(settings.collect_concurrency, thread_name_prefix="vigie-collect")
@@ -148,15 +146,8 @@ class CollectWorker:
     def _ingest(self, conn: Any, source: dict[str, Any], outcome: FetchOutcome, now: datetime) -> IngestReport:
         if not outcome.drafts:
             return IngestReport()
-        matchers = load_brand_matchers(conn, workspace_id=source["workspace_id"])
         return ingest_drafts(
-            conn,
-            workspace_id=source["workspace_id"],
-            source_id=source["id"],
-            drafts=outcome.drafts,
-            matchers=matchers,
-            enricher=self.enricher,
-            now=now,
+            conn, workspace_id=source["workspace_id"], source_id=source["id"], drafts=outcome.drafts, now=now
         )
 
     def _next_due(self, source: dict[str, Any], outcome: FetchOutcome, report: RunReport) -> datetime:

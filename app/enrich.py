@@ -1,35 +1,30 @@
-"""The enrichment step of the pipeline: language, then sentiment. Replaceable as one object."""
+"""The scoring step of the pipeline: one Scorer per workspace context (languages, crisis terms, brand names)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from alerts.language import DEFAULT_LANGUAGES, detect_language
-from alerts.sentiment import score_sentiment
+from alerts.scoring import Scorer, ScoringContext
+
+DEFAULT_LANGUAGES = ("fr", "en")
 
 
-@dataclass(frozen=True, slots=True)
-class Enrichment:
-    """What enrichment adds to a mention: its language and sentiment, with the reasons."""
-
-    sentiment_compound: float
-    sentiment_label: str
-    scores: dict[str, Any]
+@lru_cache(maxsize=64)
+def scorer_for(context: ScoringContext) -> Scorer:
+    """The Scorer of a context, kept across batches so its cache of identical texts (reposts) lives on."""
+    return Scorer(context)
 
 
-class Enricher:
-    """Detects the language of a text and scores its sentiment (VADER until the multilingual scorer lands)."""
-
-    def __init__(self, languages: tuple[str, ...] = DEFAULT_LANGUAGES):
-        self.languages = languages
-
-    def language(self, text: str, declared: str | None) -> str | None:
-        """Two-letter language code, or None when unknown."""
-        return detect_language(text, declared=declared, languages=self.languages)
-
-    def score(self, text: str, lang: str | None) -> Enrichment:
-        """Sentiment of a text in language `lang`, with the words behind it."""
-        s = score_sentiment(text)
-        reasons = {"sentiment": {"engine": s.engine, "compound": s.compound, "words": s.words, "lang": lang}}
-        return Enrichment(sentiment_compound=s.compound, sentiment_label=s.label, scores=reasons)
+def scoring_context(workspace: dict[str, Any], brands: list[dict[str, Any]]) -> ScoringContext:
+    """The scoring context of a workspace: the languages its brands watch, its terms, its brand names."""
+    watched = {lang for b in brands for lang in (b["languages"] or [])}
+    if not watched or any(not b["languages"] for b in brands):
+        watched |= set(DEFAULT_LANGUAGES)  # a brand that watches every language: detect at least fr and en
+    watched.add(workspace["language"])
+    return ScoringContext(
+        languages=tuple(sorted(watched)),
+        crisis_terms=tuple(workspace["crisis_terms"] or ()),
+        ignored_terms=tuple(workspace["ignored_terms"] or ()),
+        brand_handles=tuple(sorted({b["name"].lower() for b in brands})),
+    )

@@ -51,6 +51,7 @@ class MentionIn(BaseModel):
             author_reach=self.author_reach,
             engagement=dict(self.engagement),
             lang=self.lang.lower()[:2] if self.lang else None,
+            lang_reliable=self.lang is not None,  # the sender said so explicitly
             published_at=self.published_at,
         )
 

@@ -1,8 +1,8 @@
 """The ingest pipeline: how a batch of mention drafts becomes stored, matched, scored mentions.
 
 Order: prepare (clean keys) → dedup (in batch, then against the store) → language → match brands
-→ sentiment → store. Language comes before matching because brand queries may filter on it; dedup comes
-first so that re-polled items cost one indexed look-up and no scoring.
+→ score (sentiment, complaint, crisis risk) → store. Language comes before matching because brand queries
+may filter on it; dedup comes first so that re-polled items cost one indexed look-up and no scoring.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from alerts.scoring import Scorer
 
 from app.dedup import canonical_url, content_hash_of_words
-from app.enrich import Enricher
+from app.enrich import scorer_for, scoring_context
 from app.query import Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize
 from app.storage.brands import list_brands
 from app.storage.mentions import existing_keys, insert_mentions
+from app.storage.workspaces import get_workspace_by_id
 from collectors.base import MentionDraft
 
 MAX_TEXT_CHARS = 20_000  # a mention is a post or an article summary; longer bodies are cut
@@ -54,12 +56,20 @@ class _Candidate:
     tokens: list[str]
 
 
-def load_brand_matchers(conn: sa.Connection, *, workspace_id: int) -> list[BrandMatcher]:
-    """Compile the queries of every brand of the workspace (queries are validated when saved)."""
-    return [
-        BrandMatcher(b["id"], b["name"], parse_query(b["query"]), list(b["languages"] or []))
-        for b in list_brands(conn, workspace_id=workspace_id)
-    ]
+@dataclass(frozen=True, slots=True)
+class IngestContext:
+    """What ingesting into one workspace needs: its compiled brand queries and its scorer."""
+
+    matchers: list[BrandMatcher]
+    scorer: Scorer
+
+
+def load_ingest_context(conn: sa.Connection, *, workspace_id: int) -> IngestContext:
+    """Compile the workspace's brand queries (validated when saved) and get its scorer."""
+    brands = list_brands(conn, workspace_id=workspace_id)
+    matchers = [BrandMatcher(b["id"], b["name"], parse_query(b["query"]), list(b["languages"] or [])) for b in brands]
+    workspace = get_workspace_by_id(conn, workspace_id=workspace_id)
+    return IngestContext(matchers=matchers, scorer=scorer_for(scoring_context(workspace, brands)))
 
 
 def _prepare(drafts: list[MentionDraft]) -> list[_Candidate]:
@@ -121,21 +131,25 @@ def _row(c: _Candidate, *, workspace_id: int, source_id: int, lang: str | None, 
 
 
 def _scored(
-    c: _Candidate, matchers: list[BrandMatcher], enricher: Enricher, *, workspace_id: int, source_id: int, now: datetime
+    c: _Candidate, context: IngestContext, *, workspace_id: int, source_id: int, now: datetime
 ) -> tuple[dict[str, Any], dict[int, list[str]]] | None:
     """The row to store for a fresh candidate and the terms of each brand it matched; None if it matched none."""
-    body = f"{c.draft.title}\n{c.draft.text}"
-    lang = enricher.language(body, c.draft.lang)
+    d = c.draft
+    lang = context.scorer.detect_language(f"{d.title}\n{d.text}", d.lang, d.lang_reliable)
     doc = document_of_tokens(c.tokens, lang=lang)
-    terms = {m.id: m.query.matched_terms(doc) for m in matchers if brand_matches(m.query, doc, m.languages)}
+    terms = {m.id: m.query.matched_terms(doc) for m in context.matchers if brand_matches(m.query, doc, m.languages)}
     if not terms:
         return None
-    scored = enricher.score(body, lang)
+    scored = context.scorer.score(
+        d.text, title=d.title, lang=lang, author_reach=d.author_reach, engagement=d.engagement
+    )
     row = _row(c, workspace_id=workspace_id, source_id=source_id, lang=lang, now=now)
     row.update(
         sentiment_compound=scored.sentiment_compound,
         sentiment_label=scored.sentiment_label,
-        scores=scored.scores,
+        complaint=scored.complaint,
+        risk=scored.risk,
+        scores=scored.reasons,
     )
     return row, terms
 
@@ -146,17 +160,20 @@ def ingest_drafts(
     workspace_id: int,
     source_id: int,
     drafts: list[MentionDraft],
-    matchers: list[BrandMatcher],
-    enricher: Enricher,
     now: datetime,
+    context: IngestContext | None = None,
 ) -> IngestReport:
-    """Run drafts through dedup, language, matching and sentiment, and store the new matched ones."""
+    """Run drafts through dedup, language, matching and scoring, and store the new matched ones.
+
+    `context` (brand queries, scorer) is loaded from the database when not given; pass it to reuse it.
+    """
+    context = context or load_ingest_context(conn, workspace_id=workspace_id)
     report = IngestReport(fetched=len(drafts))
     fresh = _drop_duplicates(conn, _prepare(drafts), workspace_id=workspace_id, source_id=source_id)
     report.duplicate = len(drafts) - len(fresh)
     rows, brand_terms = [], []
     for c in fresh:
-        scored = _scored(c, matchers, enricher, workspace_id=workspace_id, source_id=source_id, now=now)
+        scored = _scored(c, context, workspace_id=workspace_id, source_id=source_id, now=now)
         if scored is None:
             report.unmatched += 1
             continue

@@ -34,13 +34,13 @@ from xml.sax.saxutils import escape as xml_escape
 
 import feedparser
 import sqlalchemy as sa
+from alerts.scoring import Scorer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from app.db import make_engine, writing
 from app.db.migrate import upgrade
 from app.db.schema import mention_brands, mentions, utcnow
-from app.enrich import Enricher
-from app.pipeline import ingest_drafts, load_brand_matchers
+from app.pipeline import ingest_drafts
 from app.query import normalize_text
 from app.specs import BrandSpec, SourceSpec
 from app.storage.brands import create_brand
@@ -195,8 +195,8 @@ def baseline_pass(feeds: list[tuple[str, bytes]], analyzer: SentimentIntensityAn
     return Pass(items, time.perf_counter() - start)
 
 
-def pipeline_pass(store: Store, feeds: list[tuple[str, bytes]], enricher: Enricher) -> Pass:
-    """The full pipeline: parse_feed, then one write transaction per feed running ingest_drafts."""
+def pipeline_pass(store: Store, feeds: list[tuple[str, bytes]]) -> Pass:
+    """The full pipeline as the collector runs it: parse_feed, then one write transaction per feed."""
     counts = {"new": 0, "duplicate": 0, "unmatched": 0}
     items = 0
     start = time.perf_counter()
@@ -209,8 +209,6 @@ def pipeline_pass(store: Store, feeds: list[tuple[str, bytes]], enricher: Enrich
                 workspace_id=store.workspace_id,
                 source_id=source_id,
                 drafts=drafts,
-                matchers=load_brand_matchers(conn, workspace_id=store.workspace_id),
-                enricher=enricher,
                 now=utcnow(),
             )
         for key in counts:
@@ -312,26 +310,26 @@ def _open_store(url: str, engine: sa.Engine, feed_urls: list[str], close: Callab
 # Running and reporting
 
 
-def warm_up(feeds: list[tuple[str, bytes]], analyzer: SentimentIntensityAnalyzer, enricher: Enricher) -> None:
+def warm_up(feeds: list[tuple[str, bytes]], analyzer: SentimentIntensityAnalyzer) -> None:
     """Load the language model and VADER lexicon, and exercise feedparser, outside any timing."""
     url, body = feeds[0]
     for entry in feedparser.parse(body).entries[:5]:
         analyzer.polarity_scores(entry.get("title", ""))
     for draft in parse_feed(body, base_url=url).drafts[:5]:
-        enricher.score(draft.text, enricher.language(draft.text, None))
+        Scorer().score(draft.text, title=draft.title)
 
 
 def measure(store: Store, feeds: list[tuple[str, bytes]], repeat: int) -> dict[str, list[Pass]]:
     """Alternate baseline, pipeline (empty store) and re-poll runs `repeat` times, to share any drift."""
-    analyzer, enricher = SentimentIntensityAnalyzer(), Enricher()
-    warm_up(feeds, analyzer, enricher)
+    analyzer = SentimentIntensityAnalyzer()
+    warm_up(feeds, analyzer)
     runs: dict[str, list[Pass]] = {"baseline": [], "pipeline": [], "repoll": []}
     for _ in range(repeat):
         runs["baseline"].append(baseline_pass(feeds, analyzer))
         store.reset()
-        runs["pipeline"].append(pipeline_pass(store, feeds, enricher))
+        runs["pipeline"].append(pipeline_pass(store, feeds))
         refresh_statistics(store.engine)
-        runs["repoll"].append(pipeline_pass(store, feeds, enricher))
+        runs["repoll"].append(pipeline_pass(store, feeds))
     return runs
 
 

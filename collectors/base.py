@@ -20,6 +20,7 @@ class MentionDraft:
     author_reach: int | None = None
     engagement: dict[str, int] = field(default_factory=dict)
     lang: str | None = None  # language declared by the source, if any
+    lang_reliable: bool = False  # True when the source declares it per item and gets it right (not a feed default)
     published_at: datetime | None = None  # timezone-aware UTC, None when the source gives none
 
 

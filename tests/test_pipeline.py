@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from app.db import reading, writing
 from app.db.schema import mention_brands, mentions
-from app.enrich import Enricher
-from app.pipeline import IngestReport, ingest_drafts, load_brand_matchers
+from app.pipeline import IngestReport, ingest_drafts
 from collectors.base import MentionDraft
 from tests.factories import draft, make_world
 
@@ -25,8 +24,6 @@ def _ingest(engine: sa.Engine, world: dict, drafts: list[MentionDraft], source_i
             workspace_id=ws_id,
             source_id=source["id"],
             drafts=drafts,
-            matchers=load_brand_matchers(conn, workspace_id=ws_id),
-            enricher=Enricher(),
             now=NOW,
         )
 

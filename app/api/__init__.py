@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from app.api import brands, health, mentions, sources, workspace
 from app.api.errors import install_error_handlers
 from app.db import writing
-from app.enrich import Enricher
 from app.settings import Settings
 from app.storage.workspaces import ensure_workspace
 
@@ -30,7 +29,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings, engine: Engine, *, enricher: Enricher | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
     """The FastAPI application over an engine whose database is already migrated."""
     app = FastAPI(
         lifespan=_lifespan,
@@ -40,7 +39,6 @@ def create_app(settings: Settings, engine: Engine, *, enricher: Enricher | None 
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.enricher = enricher or Enricher()
     app.state.workspace_id = None  # resolved at start-up
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")

@@ -7,14 +7,14 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.api.deps import ReadConn, SettingsDep, WorkspaceId, WriteConn
 from app.api.errors import Problem, not_found
 from app.db.schema import utcnow
 from app.intake import MentionIn
-from app.pipeline import ingest_drafts, load_brand_matchers
+from app.pipeline import ingest_drafts
 from app.query import normalize_text
 from app.storage import mentions as store
 from app.storage.sources import ensure_internal_source
@@ -41,7 +41,10 @@ class MentionOut(BaseModel):
     author_reach: int | None
     engagement: dict[str, int]
     lang: str | None
-    sentiment: dict[str, Any]
+    sentiment: dict[str, Any] = Field(description="`compound` in [-1, 1] and `label` (positive, neutral, negative)")
+    complaint: bool = Field(description="Reports a service failure (negative for the brand even without emotion)")
+    risk: int | None = Field(description="Crisis risk 0-100; `reasons.risk.signals` says what contributed")
+    reasons: dict[str, Any] = Field(description="Why: language, sentiment words and rules, risk signals")
     brands: list[MatchedBrand]
     published_at: datetime
     published_estimated: bool
@@ -66,8 +69,8 @@ class PushOut(BaseModel):
 
 
 def mention_out(row: dict[str, Any]) -> MentionOut:
-    sentiment = {"compound": row["sentiment_compound"], "label": row["sentiment_label"], "reasons": row["scores"]}
-    return MentionOut(**{**row, "sentiment": sentiment})
+    sentiment = {"compound": row["sentiment_compound"], "label": row["sentiment_label"]}
+    return MentionOut(**{**row, "sentiment": sentiment, "reasons": row["scores"]})
 
 
 def encode_cursor(published_at: datetime, mention_id: int) -> str:
@@ -96,6 +99,8 @@ def list_mentions(
     since: Annotated[datetime | None, Query(description="Published at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="Published before (ISO 8601)")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text search, case and accent blind")] = None,
+    min_risk: Annotated[int | None, Query(ge=0, le=100, description="Crisis risk at least this")] = None,
+    complaint: Annotated[bool | None, Query(description="Only complaints (true) or non-complaints (false)")] = None,
     limit: Annotated[int, Query(ge=1)] = 50,
     cursor: str | None = None,
 ) -> MentionPage:
@@ -113,6 +118,8 @@ def list_mentions(
         since=since,
         until=until,
         search=normalize_text(q).strip() if q else None,
+        min_risk=min_risk,
+        complaint=complaint,
     )
     after = decode_cursor(cursor) if cursor else None
     rows = store.list_mentions(conn, workspace_id=workspace_id, filters=filters, limit=limit + 1, after=after)
@@ -131,7 +138,7 @@ def get_mention(mention_id: int, conn: ReadConn, workspace_id: WorkspaceId) -> M
 
 
 @router.post("", response_model=PushOut, status_code=202)
-def push_mentions(body: PushIn, request: Request, conn: WriteConn, workspace_id: WorkspaceId) -> PushOut:
+def push_mentions(body: PushIn, conn: WriteConn, workspace_id: WorkspaceId) -> PushOut:
     """Push mentions from another tool through the same pipeline (dedup, matching, scoring)."""
     source = ensure_internal_source(conn, workspace_id=workspace_id, kind="api")
     report = ingest_drafts(
@@ -139,8 +146,6 @@ def push_mentions(body: PushIn, request: Request, conn: WriteConn, workspace_id:
         workspace_id=workspace_id,
         source_id=source["id"],
         drafts=[m.to_draft() for m in body.mentions],
-        matchers=load_brand_matchers(conn, workspace_id=workspace_id),
-        enricher=request.app.state.enricher,
         now=utcnow(),
     )
     return PushOut(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from alerts.scoring import Scorer, ScoringContext
 
 from app.cli.common import load_settings, migrated_engine
 from app.db import writing
 from app.db.schema import utcnow
-from app.enrich import Enricher
 from app.importer import read_import_file
-from app.pipeline import IngestReport, ingest_drafts, load_brand_matchers
+from app.pipeline import IngestReport, ingest_drafts, load_ingest_context
 from app.storage.sources import ensure_internal_source
 from app.storage.workspaces import ensure_workspace
 
@@ -48,7 +49,7 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
         with writing(engine) as conn:
             ws = ensure_workspace(conn, name=workspace or settings.default_workspace)
             source = ensure_internal_source(conn, workspace_id=ws["id"], kind="import")
-            matchers, enricher = load_brand_matchers(conn, workspace_id=ws["id"]), Enricher()
+            context = load_ingest_context(conn, workspace_id=ws["id"])
             drafts = [m.to_draft() for m in parsed.mentions]
             for i in range(0, len(drafts), IMPORT_BATCH):
                 report = ingest_drafts(
@@ -56,8 +57,7 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
                     workspace_id=ws["id"],
                     source_id=source["id"],
                     drafts=drafts[i : i + IMPORT_BATCH],
-                    matchers=matchers,
-                    enricher=enricher,
+                    context=context,
                     now=utcnow(),
                 )
                 total.fetched += report.fetched
@@ -79,33 +79,48 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
 
 @click.command("score")
 @click.argument("text", required=False)
-def score_cmd(text: str | None) -> None:
-    """Score TEXT, or JSON lines {"text": ..., "lang"?: ...} on stdin; prints one JSON object per line."""
-    enricher = Enricher()
+@click.option("--lang", help="Language of the text(s) when known (e.g. fr); detected otherwise.")
+@click.option("--languages", default="fr,en", show_default=True, help="Languages to detect among (comma list).")
+@click.option("--crisis-term", "crisis_terms", multiple=True, help="An extra crisis term (repeatable).")
+def score_cmd(text: str | None, lang: str | None, languages: str, crisis_terms: tuple[str, ...]) -> None:
+    """Score TEXT, or JSON lines {"text": ..., "lang"?: ...} on stdin, one JSON object out per line.
+
+    Each output has `lang`, `sentiment` (`compound`, `label`), `complaint`, `risk` (0-100), `crisis` and `reasons`.
+    Stdin is streamed: each line is written (and flushed) as soon as it is scored.
+    """
+    context = ScoringContext(
+        languages=tuple(x.strip() for x in languages.split(",") if x.strip()), crisis_terms=crisis_terms
+    )
+    scorer = Scorer(context)
     if text is not None:
-        click.echo(json.dumps(_score(enricher, text, None), ensure_ascii=False))
+        click.echo(json.dumps(_score(scorer, text, lang), ensure_ascii=False))
         return
     for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise ValueError('expected {"text": "...", "lang"?: "fr"}')
-        except ValueError as exc:
-            click.echo(json.dumps({"line": number, "error": str(exc)}), err=False)
-            continue
-        click.echo(json.dumps(_score(enricher, item["text"], item.get("lang")), ensure_ascii=False))
+        if line.strip():
+            click.echo(json.dumps(_score_line(scorer, line, number, lang), ensure_ascii=False))
+            sys.stdout.flush()
 
 
-def _score(enricher: Enricher, text: str, lang: str | None) -> dict:
-    detected = enricher.language(text, lang)
-    scored = enricher.score(text, detected)
+def _score_line(scorer: Scorer, line: str, number: int, lang: str | None) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"line": number, "error": f"not valid JSON ({exc.msg})"}
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return {"line": number, "error": 'expected {"text": "...", "lang"?: "fr"}'}
+    out = _score(scorer, item["text"], item.get("lang") or lang)
+    return {"id": item["id"], **out} if "id" in item else out
+
+
+def _score(scorer: Scorer, text: str, lang: str | None) -> dict[str, Any]:
+    s = scorer.score(text, lang=lang)
     return {
-        "lang": detected,
-        "sentiment": {"compound": scored.sentiment_compound, "label": scored.sentiment_label},
-        "risk": None,  # the crisis-risk scorer is not built yet (issue "Scoring"); null until then
-        "reasons": scored.scores,
+        "lang": s.lang,
+        "sentiment": {"compound": s.sentiment_compound, "label": s.sentiment_label},
+        "complaint": s.complaint,
+        "risk": s.risk,
+        "crisis": s.crisis,
+        "reasons": s.reasons,
     }
 
 

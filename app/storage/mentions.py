@@ -90,6 +90,8 @@ class MentionFilter:
     since: datetime | None = None
     until: datetime | None = None
     search: str | None = None  # already normalised (lower case, no accents)
+    min_risk: int | None = None
+    complaint: bool | None = None
 
 
 def _filtered(stmt: sa.Select, workspace_id: int, f: MentionFilter) -> sa.Select:
@@ -107,6 +109,10 @@ def _filtered(stmt: sa.Select, workspace_id: int, f: MentionFilter) -> sa.Select
         stmt = stmt.where(mentions.c.published_at >= f.since)
     if f.until is not None:
         stmt = stmt.where(mentions.c.published_at < f.until)
+    if f.min_risk is not None:
+        stmt = stmt.where(mentions.c.risk >= f.min_risk)
+    if f.complaint is not None:
+        stmt = stmt.where(mentions.c.complaint.is_(f.complaint))
     if f.search:
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(mentions.c.search_text.like(f"%{escaped}%", escape="\\"))

@@ -1,0 +1,129 @@
+"""Which words a regex cannot match without: lets the complaint scan skip patterns that cannot match.
+
+Python's `re` scans a short text at about 2 µs per pattern when the pattern starts with \\b and an alternation,
+so running 40 complaint patterns on every mention would cost more than everything else together. Each
+pattern is parsed once here into a set of word stems such that every match contains a word starting with one
+of them (e.g. "toujours" or "encore" for "\\b(?:toujours|encore) (?:pas|rien)"). A text whose words start with
+none of a pattern's stems is not scanned with it. When no such set can be proven, the pattern always runs, so
+this only ever saves time and never changes a result (tests/alerts/test_complaints.py checks both ways).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+try:  # the parser behind re.compile; private, so any surprise just disables the shortcut
+    from re import _constants as C  # type: ignore[attr-defined]
+    from re import _parser as P  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python without the 3.11+ module names
+    P = C = None
+
+_MIN_STEM = 2
+_WORD_BREAKS = frozenset(" '-")
+
+
+def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
+    """The candidate whose shortest stem is longest: the most selective one."""
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (min(map(len, c)), -len(c)))
+
+
+def _derive(items, at_word_start: bool) -> frozenset[str] | None:
+    """Stems of which every match of the sequence `items` contains one at a word start, or None."""
+    candidates: list[frozenset[str]] = []
+    run, run_ok = "", False
+
+    def flush() -> None:
+        nonlocal run
+        if run_ok and len(run) >= _MIN_STEM:
+            candidates.append(frozenset({run}))
+        run = ""
+
+    for op, av in items:
+        if op is C.LITERAL and chr(av).isalpha():
+            if not run:
+                run_ok = at_word_start
+            run += chr(av)
+            continue
+        flush()
+        if op is C.LITERAL:
+            at_word_start = chr(av) in _WORD_BREAKS
+        elif op is C.AT:
+            at_word_start = at_word_start or av is C.AT_BOUNDARY
+        elif op is C.SUBPATTERN:
+            found = _derive(av[-1], at_word_start)
+            candidates += [found] if found else []
+            at_word_start = False
+        elif op is C.BRANCH:
+            branches = [_derive(b, at_word_start) for b in av[1]]
+            if all(branches):
+                candidates.append(frozenset().union(*branches))
+            at_word_start = False
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            if av[0] >= 1:
+                found = _derive(av[2], at_word_start)
+                candidates += [found] if found else []
+                at_word_start = False
+            else:  # skipped, or taken and ending in a space: "(?:en )?retard" still starts a word at "retard"
+                at_word_start = at_word_start and _ends_with_break(av[2])
+        elif op not in (C.ASSERT, C.ASSERT_NOT):
+            at_word_start = False
+    flush()
+    return _best(candidates)
+
+
+def _ends_with_break(items) -> bool:
+    """Whether every way through `items` ends with a space, apostrophe or hyphen."""
+    if not items:
+        return False
+    op, av = items[-1]
+    if op is C.LITERAL:
+        return chr(av) in _WORD_BREAKS
+    if op is C.SUBPATTERN:
+        return _ends_with_break(av[-1])
+    if op is C.BRANCH:
+        return all(_ends_with_break(b) for b in av[1])
+    return False
+
+
+def required_stems(pattern: str) -> frozenset[str] | None:
+    """Word stems one of which starts a word in every match of `pattern`; None when that cannot be shown."""
+    if P is None:
+        return None
+    try:
+        return _derive(P.parse(pattern), False)
+    except Exception:  # noqa: BLE001 - an unexpected parse tree only costs speed
+        return None
+
+
+class StemIndex:
+    """Finds which of many stems start some word of a text, with one dict lookup per distinct word."""
+
+    def __init__(self, stems: Iterable[str]):
+        self.short = {s for s in stems if len(s) < 3}
+        self.by_prefix: dict[str, list[str]] = {}
+        for s in stems:
+            if len(s) >= 3:
+                self.by_prefix.setdefault(s[:3], []).append(s)
+
+    def present(self, words: Iterable[str]) -> set[str]:
+        """The stems that begin at least one of `words`."""
+        found = set()
+        for w in words:
+            if w[:2] in self.short:
+                found.add(w[:2])
+            for s in self.by_prefix.get(w[:3], ()):
+                if w.startswith(s):
+                    found.add(s)
+        return found
+
+
+_WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+
+
+def words_of(folded: str) -> set[str]:
+    """Distinct words of a folded text, the way both tokenizers start them."""
+    found = set(_WORDS.findall(folded))
+    return found | {w.split("'", 1)[1] for w in found if "'" in w}
