@@ -16,7 +16,7 @@ from alerts.valence import Analysis, Hit, compound, weigh_contrast
 COMPLAINT_VALENCE = {STRONG: -2.0}  # a reported failure weighs like "bad" (-2.5) or "déçu" (-2.2)
 WEAK_VALENCE = -1.6
 IRONY_SCALAR = -0.5  # praise next to a failure is read as irony: reversed, at half strength
-STRONG_OPINION = 2.0  # negative words this strong keep half their weight even inside a plain question
+STRONG_OPINION = 2.5  # negative words this strong keep half their weight even inside a plain question
 TIE_BREAK = -0.1  # a complaint whose words cancel out still leans negative for the brand
 SCARE_QUOTE_VALENCE = -1.0  # a brand claim put in quotes ("livré", "24/7 support") is contested
 IRONY_EMOJIS = frozenset("🙃🙄😒🤡")
@@ -46,9 +46,8 @@ def _quoted_claims(analysis: Analysis, rules: list[str]) -> list[Hit]:
     return [Hit(f'"{q}"', SCARE_QUOTE_VALENCE, SCARE_QUOTE_VALENCE, s, "complaint") for s, _, q in quotes]
 
 
-def _quiet_questions(analysis: Analysis, lang: str, rules: list[str]) -> None:
+def _quiet_questions(analysis: Analysis, spans: list[tuple[int, int]], rules: list[str]) -> None:
     """Inside a plain question words mostly ask, not judge; in a text with a question, "merci" is politeness."""
-    spans = question_spans(analysis.prepared.folded, lang)
     if not spans:
         return
     for h in analysis.hits:
@@ -95,16 +94,22 @@ def _irony(words: list[Hit], failures: list[Hit], contrast: int | None, rules: l
         rules.append(f"irony: '{h.word}' next to a reported failure reads as sarcasm")
 
 
-def blend(analysis: Analysis, signals: list[ComplaintSignal], lang: str) -> tuple[float, list[Hit], list[str]]:
-    """Compound score, every contribution (words and failures) and the rules that fired, for one text."""
+def blend(analysis: Analysis, signals: list[ComplaintSignal], lang: str,
+          questions: list[tuple[int, int]] | None = None) -> tuple[float, list[Hit], list[str]]:
+    """Compound score, every contribution (words and failures) and the rules that fired, for one text.
+    `questions`: the plain-question spans (complaints.question_spans), when already computed."""
     rules = list(analysis.rules)
-    _quiet_questions(analysis, lang, rules)
+    if questions is None:
+        questions = question_spans(analysis.prepared.folded, lang)
+    _quiet_questions(analysis, questions, rules)
     failures = _complaint_hits(signals) + _quoted_claims(analysis, rules)
     # A word inside a reported failure ("no" in "still no refund") is already counted by the failure.
     words = [h for h in analysis.hits if not any(s.start <= h.start < s.end for s in signals)]
     contrast = _contrast_at(analysis, words + failures)
     at = contrast[0] if contrast else None
-    if not RESOLVED[lang].search(analysis.prepared.folded):  # thanks for a fix are sincere
+    if (failures or any(h.word in IRONY_EMOJIS for h in words)) and not RESOLVED[lang].search(
+        analysis.prepared.folded
+    ):  # thanks for a fix are sincere
         _irony(words, failures, at, rules)
     hits = words + failures
     if contrast is not None:

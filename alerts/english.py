@@ -15,33 +15,30 @@ from functools import lru_cache
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
 
 from alerts.lexicon import Lexicon, emoji_table, english_lexicon
-from alerts.tokens import EMO, NUM, PUNCT, WORD, Token, merge_phrases, phrase_lengths, prepare
+from alerts.tokens import EMO, NUM, PUNCT, WORD, PhraseTable, Token, merge_phrases, phrase_table, prepare
 from alerts.valence import N_SCALAR, Analysis, score_units
 
 ENGINE = "vader-en+complaints-1"
 NEGATORS = frozenset(NEGATE) | {"no", "never again"}
 CONTRASTS = {"but", "however"}
-NEUTRAL_PHRASES = {("at", "least"), ("very", "least"), ("without", "doubt"), ("without", "a", "doubt"),
-                   ("no", "doubt"), ("not", "only"), ("no", "matter"), ("not", "sure")}
-INTENSIFYING_PHRASES = {("never", "so"): 0.293, ("never", "this"): 0.293}  # VADER: "never so good" is no negation
+NEUTRAL_PHRASES = {("at", "least"), ("very", "least"), ("not", "only"), ("no", "matter"), ("not", "sure")}
+NEVER_SO = 1.25  # VADER: "never so good" / "never been this good" is emphasis, not negation
 NEGATION_WINDOW = 3  # VADER looks three words back for a negation
 _NEGATION_WORDS = frozenset({"no", "not", "never", "without", "none", "nothing", "nobody"})
 
 
 @lru_cache(maxsize=1)
 def _rule_phrases() -> dict[str, float]:
-    """Multi-word rule entries by their text: VADER's two-word boosters ("kind of"), "never so", neutral phrases."""
+    """Multi-word rule entries by their text: VADER's two-word boosters ("kind of") and neutral phrases."""
     table = {phrase: scalar for phrase, scalar in BOOSTER_DICT.items() if " " in phrase}
-    table.update({" ".join(k): v for k, v in INTENSIFYING_PHRASES.items()})
     table.update({" ".join(k): 0.0 for k in NEUTRAL_PHRASES})
     return table
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[frozenset[tuple[str, ...]], dict[str, tuple[int, ...]]]:
-    """Lexicon phrases and rule phrases, by tokens, with the lengths each first word can start."""
-    table = english_lexicon().phrases | {tuple(p.split()) for p in _rule_phrases()}
-    return table, phrase_lengths(table)
+def _phrases() -> PhraseTable:
+    """Lexicon phrases and rule phrases, by tokens."""
+    return phrase_table(english_lexicon().phrases | {tuple(p.split()) for p in _rule_phrases()})
 
 
 @lru_cache(maxsize=1)
@@ -81,12 +78,14 @@ def _apply_negation(units: list[Token], rules: list[str]) -> None:
         hit, counted = False, 0
         for j in range(i + 1, len(units)):
             w = units[j]
-            if w.boundary or counted >= NEGATION_WINDOW or _is_negator(w):
+            # like VADER, a negation reaches across commas ("not smart, handsome, nor funny"), not sentences
+            if (w.boundary and w.norm.strip(",")) or counted >= NEGATION_WINDOW or _is_negator(w):
                 break
             if w.kind == WORD:
                 counted += 1
                 if w.valence and not (" " in w.norm and _NEGATION_WORDS & set(w.norm.split())):
-                    w.negation = (u.norm, N_SCALAR)
+                    emphasis = u.norm == "never" and units[j - 1].norm in ("so", "this")
+                    w.negation = ("never so", NEVER_SO) if emphasis else (u.norm, N_SCALAR)
                     hit = True
         if hit and u.valence:
             u.valence = None
@@ -105,7 +104,7 @@ def analyse(text: str) -> Analysis:
     """Score an English text with VADER's rules; complaints are added by the caller."""
     lex = english_lexicon()
     prepared = prepare(text, _known(), english=True)
-    units = merge_phrases(prepared.tokens, *_phrases())
+    units = merge_phrases(prepared.tokens, _phrases())
     _assign_roles(units, lex)
     rules: list[str] = []
     _apply_negation(units, rules)

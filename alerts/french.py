@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from alerts.lexicon import Lexicon, emoji_table, french_lexicon
-from alerts.tokens import EMO, NUM, PUNCT, WORD, Token, merge_phrases, phrase_lengths, prepare
+from alerts.tokens import EMO, NUM, PUNCT, WORD, PhraseTable, Token, merge_phrases, phrase_table, prepare
 from alerts.valence import B_INCR, N_SCALAR, Analysis, score_units
 
 ENGINE = "vigie-fr-1"
@@ -51,11 +51,10 @@ _NE = {"ne", "n"}
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[frozenset[tuple[str, ...]], dict[str, tuple[int, ...]]]:
+def _phrases() -> PhraseTable:
     """Every multi-word entry, lexicon phrases and rule phrases (modifiers, negators, contrasts), by tokens."""
     rules = set(INTENSIFIERS) | set(ATTENUATORS) | set(POST_MODIFIERS) | NEGATORS | CONTRASTS | NEUTRAL_PHRASES
-    table = french_lexicon().phrases | {tuple(r.split()) for r in rules if " " in r}
-    return table, phrase_lengths(table)
+    return phrase_table(french_lexicon().phrases | {tuple(r.split()) for r in rules if " " in r})
 
 
 @lru_cache(maxsize=1)
@@ -65,31 +64,47 @@ def _known() -> frozenset[str]:
     return frozenset(french_lexicon().words) | frozenset(w for w in rule_words if " " not in w)
 
 
+def _role_table() -> dict[str, str]:
+    """One lookup per token instead of a chain of set tests; earlier groups win where a word is in several."""
+    table: dict[str, str] = {}
+    for role, words in (("contrast", CONTRASTS), ("clause", CLAUSE_WORDS), ("ambiguous", AMBIGUOUS),
+                        ("boost", INTENSIFIERS), ("boost", ATTENUATORS), ("post", POST_MODIFIERS),
+                        ("post", ("grave",)), ("neutral", NEUTRAL_PHRASES)):
+        for w in words:
+            table.setdefault(w, role)
+    return table
+
+
+_ROLES = _role_table()
+
+
 def _assign_roles(units: list[Token], lex: Lexicon) -> None:
     """Valence, modifier and boundary role of each unit; right to left, so each unit sees its successor's role."""
-    emojis = emoji_table()
+    emojis, words = emoji_table(), lex.words
     nxt: Token | None = None
     for u in reversed(units):
-        norm = u.norm
-        if u.kind == PUNCT:
+        norm, kind = u.norm, u.kind
+        if kind == WORD or kind == NUM:
+            role = _ROLES.get(norm)
+            if role is None:
+                u.valence = words.get(norm)
+            elif role == "ambiguous" and nxt is not None and nxt.kind == WORD and nxt.valence:
+                u.boost = AMBIGUOUS[norm]  # "super content", "trop bien", "plus rapide"
+            elif role == "contrast":
+                u.contrast = u.boundary = True
+            elif role == "clause" or norm == "si":
+                u.boundary = True  # "si" not before a sentiment word opens a condition ("si vous voulez")
+            elif role == "boost":
+                u.boost = INTENSIFIERS.get(norm) or ATTENUATORS[norm]
+            elif role == "post" or norm in ("vraiment", "grave"):
+                u.post_boost = POST_MODIFIERS.get(norm, B_INCR)
+                u.valence = words.get(norm) if norm == "grave" else None
+            elif role == "ambiguous":
+                u.valence = words.get(norm)  # "c'est super", "c'est bien"
+        elif kind == PUNCT:
             u.boundary = True
-        elif u.kind == EMO:
+        elif kind == EMO:
             u.valence = emojis.get(norm, (None,))[0]
-        elif norm in CONTRASTS:
-            u.contrast = u.boundary = True
-        elif norm in CLAUSE_WORDS:
-            u.boundary = True
-        elif norm in AMBIGUOUS and nxt is not None and _is_sentiment(nxt):
-            u.boost = AMBIGUOUS[norm]  # "super content", "trop bien", "plus rapide"
-        elif norm in INTENSIFIERS or norm in ATTENUATORS:
-            u.boost = INTENSIFIERS.get(norm) or ATTENUATORS[norm]
-        elif norm in POST_MODIFIERS or norm in ("grave", "vraiment"):
-            u.post_boost = POST_MODIFIERS.get(norm, B_INCR)
-            u.valence = None if norm != "grave" else lex.words.get(norm)
-        elif norm == "si":
-            u.boundary = True  # not before a sentiment word: "si" opens a condition ("si vous voulez")
-        elif u.kind in (WORD, NUM) and norm not in NEUTRAL_PHRASES:
-            u.valence = lex.words.get(norm)
         nxt = u
     _resolve_post_modifiers(units)
 
@@ -149,6 +164,18 @@ def _holds_negation(u: Token) -> bool:
 _NEGATOR_WORDS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "sans", "ni", "plus", "non", "moins"})
 
 
+def _negate_previous(units: list[Token], i: int, negation: tuple[str, float]) -> bool:
+    """Negate the word just before a bare "pas" when nothing after it could be negated."""
+    prev = units[i - 1] if i > 0 else None
+    if prev is None or prev.kind != WORD or prev.boundary or not prev.valence or _holds_negation(prev):
+        return False
+    prev.negation = negation
+    return True
+
+
+_SPOKEN_NEGATORS = frozenset({"pas", "jamais", "plus"})
+
+
 def _apply_negation(units: list[Token], rules: list[str]) -> None:
     """Mark the units each negation reaches: the verb between "ne" and "pas", and the words after the negator."""
     ne_at: int | None = None
@@ -170,6 +197,8 @@ def _apply_negation(units: list[Token], rules: list[str]) -> None:
         if ne_at is not None:
             hit = _scope(units[: i], ne_at + 1, negation)  # "je ne l'aime pas"
         hit = _scope(units, i + 1, negation) or hit
+        if not hit and ne_at is None and u.norm in _SPOKEN_NEGATORS:
+            hit = _negate_previous(units, i, negation)  # spoken French: "j'aime pas", "je recommande pas"
         if hit and u.valence:  # "plus jamais" negates what follows instead of counting on its own
             rules.append(f"negation: '{u.norm}' negates the words that follow")
             u.valence = None
@@ -180,7 +209,7 @@ def analyse(text: str) -> Analysis:
     """Score a French text: lexicon hits after modifiers and negation, plus where the contrasts are."""
     lex = french_lexicon()
     prepared = prepare(text, _known())
-    units = merge_phrases(prepared.tokens, *_phrases())
+    units = merge_phrases(prepared.tokens, _phrases())
     _assign_roles(units, lex)
     rules: list[str] = []
     _apply_negation(units, rules)

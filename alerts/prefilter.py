@@ -23,11 +23,16 @@ _MIN_STEM = 2
 _WORD_BREAKS = frozenset(" '-")
 
 
+# Words so frequent that a pattern triggered by them would run on almost every text.
+_COMMON = frozenset("pas plus pour de la le les en un une et est on ne que qui the to a an not no is this that for "
+                    "and of in it my i".split())
+
+
 def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
-    """The candidate whose shortest stem is longest: the most selective one."""
+    """The most selective candidate: no very common word if possible, then the longest shortest stem."""
     if not candidates:
         return None
-    return max(candidates, key=lambda c: (min(map(len, c)), -len(c)))
+    return max(candidates, key=lambda c: (c.isdisjoint(_COMMON), min(map(len, c)), -len(c)))
 
 
 def _derive(items, at_word_start: bool) -> frozenset[str] | None:
@@ -65,7 +70,7 @@ def _derive(items, at_word_start: bool) -> frozenset[str] | None:
             if av[0] >= 1:
                 found = _derive(av[2], at_word_start)
                 candidates += [found] if found else []
-                at_word_start = False
+                at_word_start = _ends_with_break(av[2])  # "(?:\w+ ){1,2}plus": "plus" starts a word
             else:  # skipped, or taken and ending in a space: "(?:en )?retard" still starts a word at "retard"
                 at_word_start = at_word_start and _ends_with_break(av[2])
         elif op not in (C.ASSERT, C.ASSERT_NOT):
@@ -85,6 +90,9 @@ def _ends_with_break(items) -> bool:
         return _ends_with_break(av[-1])
     if op is C.BRANCH:
         return all(_ends_with_break(b) for b in av[1])
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):  # taken: ends like its body; skipped (min 0): like what precedes
+        body = _ends_with_break(av[2])
+        return body and (av[0] >= 1 or _ends_with_break(list(items)[:-1]))
     return False
 
 
@@ -99,7 +107,8 @@ def required_stems(pattern: str) -> frozenset[str] | None:
 
 
 class StemIndex:
-    """Finds which of many stems start some word of a text, with one dict lookup per distinct word."""
+    """Finds which of many stems start some word of a text; each distinct word is worked out once and memoised
+    (the vocabulary of mentions is bounded, and the memo is cleared if it ever grows past _MEMO_MAX)."""
 
     def __init__(self, stems: Iterable[str]):
         self.short = {s for s in stems if len(s) < 3}
@@ -107,23 +116,39 @@ class StemIndex:
         for s in stems:
             if len(s) >= 3:
                 self.by_prefix.setdefault(s[:3], []).append(s)
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    def stems_of(self, word: str) -> tuple[str, ...]:
+        """The stems `word` starts with."""
+        found = self._memo.get(word)
+        if found is None:
+            found = tuple(s for s in self.by_prefix.get(word[:3], ()) if word.startswith(s))
+            if word[:2] in self.short:
+                found += (word[:2],)
+            if len(self._memo) > _MEMO_MAX:
+                self._memo.clear()
+            self._memo[word] = found
+        return found
 
     def present(self, words: Iterable[str]) -> set[str]:
         """The stems that begin at least one of `words`."""
-        found = set()
+        found: set[str] = set()
+        stems_of = self.stems_of
         for w in words:
-            if w[:2] in self.short:
-                found.add(w[:2])
-            for s in self.by_prefix.get(w[:3], ()):
-                if w.startswith(s):
-                    found.add(s)
+            stems = stems_of(w)
+            if stems:
+                found.update(stems)
         return found
 
 
+_MEMO_MAX = 100_000
 _WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
 def words_of(folded: str) -> set[str]:
-    """Distinct words of a folded text, the way both tokenizers start them."""
+    """Distinct words of a folded text, the way both tokenizers cut them: "j'attends" gives "j'attends" (English),
+    and "j", "attends" (French)."""
     found = set(_WORDS.findall(folded))
-    return found | {w.split("'", 1)[1] for w in found if "'" in w}
+    for w in [w for w in found if "'" in w]:
+        found.update(w.split("'"))
+    return found

@@ -2,31 +2,33 @@
 
 The score is the sum of the contributions below, each an integer the CM sees next to its detail, clamped
 to 0-100. The weights are set so that a neutral or positive mention stays under 20, an ordinary complaint
-lands around 30-45, crisis vocabulary in a negative text reaches 60, and the same text from a big account
-80 or more. `alerts.scoring.CRISIS_THRESHOLD` (calibrated on the labelled dev sets) turns it into a flag.
+lands around 30-45 (one that shouts, insists "!!!" and calls the brand out peaks at 51, where a bad buzz
+starts), crisis vocabulary in a negative text reaches 60, and the same text from a big account 80 or more.
+`alerts.scoring.CRISIS_THRESHOLD` (calibrated on the labelled dev sets) turns the score into a crisis flag.
 
-| signal           | contribution                                                                           |
-|------------------|----------------------------------------------------------------------------------------|
-| negativity       | compound <= -0.05: 8 + 22 x min(1, (-compound - 0.05) / 0.70), so 8 to 30              |
-| complaint        | 10 when the sentiment engine flags a complaint (refund, cancelled, no answer...)       |
-| crisis_terms     | distinct terms by weight (file: 35 crisis, 25 escalation, 15 blame, 10 amplification): |
-|                  | the heaviest counts in full, each next one for half, capped at 55; then x 1 in a       |
-|                  | negative text, x 0.7 in a neutral one (news: "rappel produit"), x 0.25 in a positive   |
-|                  | one ("pas d'arnaque, super service")                                                   |
-| intensity        | 5 for shouting (>= 3 words in capitals, >= 40% of the words), 2 per "!!"/"?!" run,     |
-|                  | capped at 8; none in a positive text (enthusiasm is not anger)                         |
-| direct_address   | 10 (negative) or 5 (neutral) when the brand is named or @-mentioned with a question or |
-|                  | an imperative ("@sncf remboursez-moi", "why?"): a request that may go unanswered       |
-| author_reach     | followers from 1k: 5 + 7 x (log10(n) - 3), so 1k: 5, 10k: 12, 100k: 19, 1M: 26; max 30 |
-| engagement       | likes + 2 comments + 3 shares + views/100: 5 x (log10(n) - 1), so 100: 5, 10k: 15,     |
-|                  | capped at 20                                                                           |
+| signal         | contribution                                                                             |
+|----------------|------------------------------------------------------------------------------------------|
+| negativity     | compound <= -0.05: 8 + 22 x min(1, (-compound - 0.05) / 0.70), so 8 to 30                |
+| complaint      | 10 when the sentiment engine flags a complaint (refund, cancelled, no answer...)         |
+| crisis_terms   | distinct terms by weight (files: 40 crisis, 25 escalation, 20 calls to share, 5 blame):  |
+|                | the heaviest counts in full, each next one for half, capped at 55; then x 1 in a         |
+|                | negative or neutral text (news reports a recall in a neutral tone), x 0.25 in a positive |
+|                | one ("pas d'arnaque, super service")                                                     |
+| intensity      | 5 for shouting (>= 3 words in capitals, >= 40% of the words), 2 per "!!"/"?!" run,       |
+|                | capped at 6; none in a positive text (enthusiasm is not anger)                           |
+| direct_address | 5 (negative) or 3 (neutral) when the brand is named or @-mentioned with a question or an |
+|                | imperative ("@sncf remboursez-moi", "why?"): a request that may go unanswered            |
+| author_reach   | followers from 1k: 5 + 7 x (log10(n) - 3), so 1k: 5, 10k: 12, 100k: 19, 1M: 26; max 30   |
+| engagement     | likes + 2 comments + 3 shares + views/100: 5 x (log10(n) - 1), so 100: 5, 10k: 15;       |
+|                | max 20                                                                                   |
 
 Reach and engagement amplify what the text says: they are multiplied by min(1, text score / 40), so a
 cheerful post from a million-follower account is not a risk, and a complaint from one is.
 
 Crisis terms live in versioned data files (`alerts/data/crisis_terms_<lang>.txt`). Matching is accent- and
 case-insensitive on whole words and phrases, tolerates a plural -s/-x/-es, and reads hashtags that start
-with a term (#BoycottSNCF). Everything here is pure and takes ~15 us for a tweet.
+with a term (#BoycottSNCF). A leading "RT @user:" (a repost marker) is not a call to share. Everything here
+is pure and takes ~15 us for a tweet.
 """
 
 from __future__ import annotations
@@ -43,9 +45,14 @@ from alerts.sentiment import Sentiment
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_WEIGHT = 20
 CRISIS_TERMS_CAP = 55
-POLARITY_FACTOR = {"negative": 1.0, "neutral": 0.7, "positive": 0.25}
+POLARITY_FACTOR = {"negative": 1.0, "neutral": 1.0, "positive": 0.25}
 NEGATIVE_COMPOUND = -0.05
 AUDIENCE_FULL_AT = 40  # text score from which reach and engagement count in full
+# A request to the brand and an angry tone are kept small on purpose: with negativity and the complaint flag
+# they make at most 30 + 10 + 5 + 6 = 51, so only the angriest complaint without crisis vocabulary reaches
+# the crisis band, and crisis words weigh more than all of these together.
+ADDRESS_POINTS, ADDRESS_POINTS_NEUTRAL = 5, 3
+INTENSITY_CAP = 6
 
 _MARKS = re.compile(r"[\u0300-\u036f]+")
 _TOKEN = re.compile(r"#?\w+")
@@ -53,15 +60,16 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _CAPS = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-Þ]{3,}(?!\w)")  # a word of 3+ capitals, accented ones included
 _BURST = re.compile(r"[!?]{2,}")
 _HANDLE = re.compile(r"@(\w+)")
-# Requests a brand is expected to answer. Words are looked up in a set (a long regex alternation would cost
-# more than the whole crisis-term match); "-ez-moi" catches French imperatives with a pronoun.
-_IMPERATIVE_WORDS = frozenset((
-    "remboursez", "repondez", "expliquez", "arretez", "corrigez", "reglez", "contactez", "rappelez", "aidez",
-    "faites", "dites", "donnez", "svp", "stp",
-    "please", "pls", "plz", "fix", "refund", "answer", "respond", "explain", "help", "stop", "why",
-))  # fmt: skip
-_IMPERATIVE_PHRASES = ("merci de ", "s'il vous plait", "pouvez-vous", "dm me", "call me", "can you", "could you")
-_IMPERATIVE_PRONOUN = re.compile(r"ez-(?:moi|nous|le|la|les|lui)\b")
+_RETWEET_PREFIX = re.compile(r"^\s*rt\s+@\w+:?")  # "RT @user:" marks a repost; "RT" elsewhere asks for one
+# Requests a brand is expected to answer. Polite markers count anywhere; a bare verb only where an imperative
+# stands, at the start of a clause or right after an @handle: "refund" in "no refund yet" is a noun.
+_POLITE = frozenset(("svp", "stp", "please", "pls", "plz"))
+_POLITE_PHRASES = ("merci de ", "s'il vous plait", "pouvez-vous", "pourriez-vous", "dm me", "can you", "could you")
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?,;:\n]\s*|@\w+\s+)(?:remboursez|repondez|expliquez|arretez|corrigez|reglez|contactez|rappelez|"
+    r"aidez|faites|dites|donnez|fix|refund|answer|respond|explain|help|stop|give|call|sort)\b"
+    r"|ez-(?:moi|nous|le|la|les|lui)\b"  # "remboursez-moi", "aidez-nous": imperative wherever it stands
+)
 
 
 def normalize_for_matching(text: str) -> str:
@@ -182,8 +190,7 @@ def compile_lexicon(lang: str, version: int, terms: dict[str, int]) -> CrisisLex
 def load_crisis_lexicon(
     lang: str | None, *, extra_terms: tuple[str, ...] = (), ignored_terms: tuple[str, ...] = ()
 ) -> CrisisLexicon:
-    """The crisis lexicon of `lang` plus the workspace's extra terms ('term' or 'term<TAB>weight') minus its
-    ignored ones. A language without a file (or None) gets every file's terms: boycott, scandal... travel."""
+    """The crisis lexicon of `lang` plus the workspace's extra terms (default weight) minus its ignored ones. A language without a file (or None) gets every file's terms: boycott, scandal... travel."""
     files = sorted(DATA_DIR.glob("crisis_terms_*.txt"))
     own = [p for p in files if p.stem.endswith(f"_{lang}")]
     version, terms = 0, {}
@@ -191,7 +198,9 @@ def load_crisis_lexicon(
         file_version, file_terms = read_terms_file(path)
         version = max(version, file_version)
         terms.update({t: w for t, w in file_terms.items() if t not in terms})
-    terms.update(filter(None, map(_parse_line, extra_terms)))
+    for term in filter(None, (t.strip() for t in extra_terms)):
+        # A workspace term never lowers a built-in weight, and "#hashtag" is a term here, not a comment.
+        terms[term] = max(terms.get(term, 0), DEFAULT_WEIGHT)
     ignored = {_term_keys(t) for t in ignored_terms}
     terms = {t: w for t, w in terms.items() if _term_keys(t) not in ignored}
     return compile_lexicon(lang if own else "any", version, terms)
@@ -258,7 +267,7 @@ def intensity_signal(text: str, label: str) -> RiskSignal:
     bursts = len(_BURST.findall(text)) if ("!" in text or "?" in text) else 0
     parts = [f"{caps}/{words} words in capitals"] if shouting else []
     parts += [f"{bursts} '!!'/'?!'"] if bursts else []
-    return RiskSignal("intensity", min(8, 5 * shouting + 2 * bursts), ", ".join(parts))
+    return RiskSignal("intensity", min(INTENSITY_CAP, 5 * shouting + 2 * bursts), ", ".join(parts))
 
 
 @lru_cache(maxsize=256)
@@ -285,9 +294,9 @@ def _addressed(text: str, normalized: str, brand_handles: tuple[str, ...]) -> st
 def _is_request(normalized: str, tokens: list[str]) -> bool:
     """An imperative or a polite request: "remboursez-moi", "merci de répondre", "please fix this"."""
     return (
-        not _IMPERATIVE_WORDS.isdisjoint(tokens)
-        or any(p in normalized for p in _IMPERATIVE_PHRASES)
-        or _IMPERATIVE_PRONOUN.search(normalized) is not None
+        not _POLITE.isdisjoint(tokens)
+        or any(p in normalized for p in _POLITE_PHRASES)
+        or _IMPERATIVE.search(normalized) is not None
     )
 
 
@@ -303,7 +312,7 @@ def direct_address_signal(
     if not who:
         return RiskSignal("direct_address", 0, "")
     ask = "question" if "?" in text else ("imperative" if _is_request(normalized, tokens) else "")
-    points = (10 if label == "negative" else 5) if ask else 0
+    points = (ADDRESS_POINTS if label == "negative" else ADDRESS_POINTS_NEUTRAL) if ask else 0
     return RiskSignal("direct_address", points, f"{who} + {ask}" if ask else "")
 
 
@@ -311,7 +320,7 @@ def score_text_risk(
     *, text: str, sentiment: Sentiment, lexicon: CrisisLexicon, brand_handles: tuple[str, ...] = ()
 ) -> Risk:
     """The risk carried by the text alone (no audience): what a cache of reposts can share."""
-    label, normalized = sentiment.label, normalize_for_matching(text)
+    label, normalized = sentiment.label, _RETWEET_PREFIX.sub("", normalize_for_matching(text))
     tokens = tokenize(normalized)
     return _risk(
         [

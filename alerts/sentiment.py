@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from alerts import english, french
 from alerts.blend import blend
-from alerts.complaints import find_complaints
+from alerts.complaints import find_complaints, question_spans
+from alerts.tokens import WORD, Prepared, fold
 from alerts.valence import Hit
 
 POSITIVE_THRESHOLD = 0.05  # VADER's documented thresholds for its compound score
@@ -62,12 +63,21 @@ def _words(hits: list[Hit]) -> list[str]:
     return sorted(best, key=lambda w: (-best[w], w))[:MAX_WORDS]
 
 
+def _words_of(prepared: Prepared) -> set[str]:
+    """Every word of the folded text, from the tokens (elongated words as written too)."""
+    words = {t.norm for t in prepared.tokens if t.kind == WORD}
+    words.update(fold(t.elongated) for t in prepared.tokens if t.elongated)
+    return words
+
+
 def score_sentiment(text: str, lang: str | None = None) -> Sentiment:
     """Score one text; lang "fr" uses the French engine, anything else (None included) the English one."""
     lang = "fr" if lang == "fr" else "en"
     analysis = (french if lang == "fr" else english).analyse(excerpt(text or ""))
-    signals = find_complaints(analysis.prepared.text, analysis.prepared.folded, lang)
-    score, hits, rules = blend(analysis, signals, lang)
+    prepared = analysis.prepared
+    questions = question_spans(prepared.folded, lang)
+    signals = find_complaints(prepared.text, prepared.folded, lang, words=_words_of(prepared), questions=questions)
+    score, hits, rules = blend(analysis, signals, lang, questions)
     score = round(score, 4)
     complaints = [s for s in signals if s.personal]
     reasons = {

@@ -116,12 +116,15 @@ def clean(text: str) -> str:
 
 def _repair_elongation(word: str, known: Container[str]) -> str | None:
     """'nuuuul' -> 'nul', 'merciiii' -> 'merci', 'trooop' -> 'trop', 'coool' -> 'cool'; None if nothing known."""
-    single = _TRIPLE.sub(r"\1", word)
-    if single in known:
-        return single
+    if not _DOUBLE.search(word):
+        return None
+    # Two letters first: "goood" is "good" (not "god"), "belllle" is "belle"; then one: "nuuuul", "merciiii".
     double = _TRIPLE.sub(r"\1\1", word)
     if double in known:
         return double
+    single = _TRIPLE.sub(r"\1", word)
+    if single in known:
+        return single
     collapsed = _DOUBLE.sub(r"\1", single)
     return collapsed if collapsed in known else None
 
@@ -137,6 +140,11 @@ def _hashtag(tokens: list[Token], text: str, start: int, end: int) -> None:
         tokens.append(Token(fold(m.group()), start + 1 + m.start(), WORD))
 
 
+# Per language: unknown word -> its repaired form or None. Bounded by the vocabulary, cleared if it grows.
+_REPAIRED: tuple[dict[str, str | None], dict[str, str | None]] = ({}, {})
+_UNSEEN = object()
+
+
 def prepare(text: str, known: Container[str], *, english: bool = False) -> Prepared:
     """Clean, fold and tokenise `text`; `known` (the lexicon and rule words) guides the repair of elongations."""
     text = clean(text)
@@ -146,53 +154,74 @@ def prepare(text: str, known: Container[str], *, english: bool = False) -> Prepa
     tokens: list[Token] = []
     append = tokens.append
     words = caps_words = 0
+    repairs = _REPAIRED[english]
+    cased = text != folded  # no capital (and no accent) anywhere: skip the capitals check
     for m in (_TOKEN_EN if english else _TOKEN_FR).finditer(folded):
         kind = m.lastgroup
-        start, end = m.span()
+        start = m.start()
+        norm = m.group()
         if kind != WORD:
             if kind == "tag":
-                _hashtag(tokens, text, start, end)
+                _hashtag(tokens, text, start, m.end())
             else:
-                append(Token(m.group(), start, EMO if kind == "sym" else kind))
+                append(Token(norm, start, EMO if kind == "sym" else kind))
             continue
-        tok = Token(m.group(), start, WORD)
+        tok = Token(norm, start, WORD)
+        append(tok)
         words += 1
-        raw = text[start:end]
-        if raw.isupper() and end - start > 1:
+        if cased and len(norm) > 1 and text[start : start + len(norm)].isupper():
             tok.caps = True
             caps_words += 1
-        norm = tok.norm
-        if len(norm) > 2 and norm not in known and _DOUBLE.search(norm):
-            repaired = _repair_elongation(norm, known)
+        if norm not in known and len(norm) > 2:
+            repaired = repairs.get(norm, _UNSEEN)
+            if repaired is _UNSEEN:
+                if len(repairs) > 50_000:
+                    repairs.clear()
+                repaired = repairs[norm] = _repair_elongation(norm, known)
             if repaired is not None:
-                tok.norm, tok.elongated = repaired, raw
-        append(tok)
+                tok.norm, tok.elongated = repaired, text[start : start + len(norm)]
     return Prepared(text, folded, tokens, shouting=words > 0 and caps_words == words)
 
 
-def phrase_lengths(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
-    """First word -> the lengths of the phrases it starts, longest first (for merge_phrases)."""
+@dataclass(frozen=True, slots=True)
+class PhraseTable:
+    """Multi-word entries by their tokens, with what makes looking them up cheap for the many words that start
+    none: the first two words of each, and the lengths each first word can start (longest first)."""
+
+    phrases: frozenset[tuple[str, ...]]
+    starts: frozenset[tuple[str, str]]
+    lengths: dict[str, tuple[int, ...]]
+
+
+def phrase_table(phrases: Iterable[tuple[str, ...]]) -> PhraseTable:
+    """Index multi-word entries for merge_phrases."""
+    phrases = frozenset(phrases)
     lengths: dict[str, set[int]] = {}
     for p in phrases:
         lengths.setdefault(p[0], set()).add(len(p))
-    return {w: tuple(sorted(n, reverse=True)) for w, n in lengths.items()}
+    return PhraseTable(phrases, frozenset(p[:2] for p in phrases),
+                       {w: tuple(sorted(n, reverse=True)) for w, n in lengths.items()})
 
 
-def merge_phrases(tokens: list[Token], phrases: Container[tuple[str, ...]],
-                  lengths: dict[str, tuple[int, ...]]) -> list[Token]:
+def merge_phrases(tokens: list[Token], table: PhraseTable) -> list[Token]:
     """Replace each longest known phrase ("au top", "kind of") by one token; other tokens are kept as they are."""
     norms = [t.norm for t in tokens]
+    phrases, starts = table.phrases, table.starts
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:
-        for size in lengths.get(norms[i], ()):
-            key = tuple(norms[i : i + size])
-            if len(key) == size and key in phrases:
-                run = tokens[i : i + size]
-                out.append(Token(" ".join(key), run[0].start, WORD, caps=all(t.caps for t in run)))
-                i += size
-                break
-        else:
-            out.append(tokens[i])
-            i += 1
+        if i + 1 < n and (norms[i], norms[i + 1]) in starts:
+            for size in table.lengths[norms[i]]:
+                key = tuple(norms[i : i + size])
+                if len(key) == size and key in phrases:
+                    run = tokens[i : i + size]
+                    out.append(Token(" ".join(key), run[0].start, WORD, caps=all(t.caps for t in run)))
+                    i += size
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+            continue
+        out.append(tokens[i])
+        i += 1
     return out

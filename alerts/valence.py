@@ -92,14 +92,15 @@ def score_units(units: list[Token], shouting: bool, rules: list[str]) -> list[Hi
         if u.caps and not shouting:
             v = _signed(v, C_INCR)
             rules.append(f"capitals: '{u.norm.upper()}' emphasised")
-        for mod, amount in _pre_modifiers(units, i, shouting) + _post_modifiers(units, i):
+        modifiers = [] if u.kind == "emo" else _pre_modifiers(units, i, shouting) + _post_modifiers(units, i)
+        for mod, amount in modifiers:
             v = _signed(v, amount)
             role = "intensifier" if amount > 0 else "attenuator"
             rules.append(f"{role}: '{mod.norm}' {'boosts' if amount > 0 else 'softens'} '{u.norm}'")
         if u.negation is not None:
             word, scalar = u.negation
             v *= scalar
-            rules.append(f"negation: '{word}' flips '{u.norm}'")
+            rules.append(f"negation: '{word}' flips '{u.norm}'" if scalar < 0 else f"emphasis: '{word}' '{u.norm}'")
         hits.append(Hit(u.elongated.lower() or u.norm, u.valence, v, u.start, "emoji" if u.kind == "emo" else "word"))
     return hits
 

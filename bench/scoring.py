@@ -74,6 +74,8 @@ EN_SENTENCES = [
     "The decision follows a series of incidents reported since the start of the year.",
     "Analysts remain cautious about the group's ability to meet its targets.",
 ]
+TITLES = {"fr": "Retards, grève et remboursements : la direction sous pression",
+          "en": "Delays, strikes and refunds: management under pressure"}
 BRANDS = ["SNCF", "Orange", "Air France", "Carrefour", "Fnac", "Delta", "Verizon", "Marriott", "Amazon"]
 SAMPLE_TWEETS = [
     ("fr", "Encore un train annulé @SNCF, remboursez-moi ! C'est scandaleux."),
@@ -162,11 +164,11 @@ def measure_long(repeat: int, vader: SentimentIntensityAnalyzer) -> dict[str, An
     scorer = Scorer(cache_size=0)
     rows = []
     for size in ARTICLE_SIZES:
-        articles = [make_article(lang, size, rng) for lang in ("fr", "en") for _ in range(10)]
-        ours = rate(lambda a: scorer.score(a, title="Actualité"), articles, repeat)[0]
-        base = rate(vader.polarity_scores, articles, repeat)[0]
+        articles = [(TITLES[lang], make_article(lang, size, rng)) for lang in ("fr", "en") for _ in range(10)]
+        ours = rate(lambda a: scorer.score(a[1], title=a[0]), articles, repeat)[0]
+        base = rate(lambda a: vader.polarity_scores(f"{a[0]}. {a[1]}"), articles, repeat)[0]
         rows.append({"chars": size, "ours_us": round(1e6 / ours), "vader_us": round(1e6 / base),
-                     "ratio": round(base / ours, 2)})  # fmt: skip
+                     "ratio": round(ours / base, 2)})  # fmt: skip  # VADER's µs / ours
     first, last = rows[0], rows[-1]
     growth = last["chars"] / first["chars"]
     return {

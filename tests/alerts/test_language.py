@@ -102,10 +102,29 @@ def test_declared_codes_are_normalised(declared: str | None, expected: str | Non
 
 def test_the_reasons_say_how_the_language_was_chosen() -> None:
     reasons = guess_language("Encore un train annulé, merci la SNCF pour rien").as_dict()
-    assert reasons["lang"] == "fr" and reasons["method"] == "detected"
-    assert 0.7 <= reasons["confidence"] <= 1 and reasons["letters"] == 15  # counted up to what the rules need
+    assert reasons["lang"] == "fr" and reasons["method"] == "function_words" and reasons["letters"] == 15
+    detected = guess_language("Le TGV Paris-Lyon a été supprimé ce matin").as_dict()
+    assert detected["method"] == "detected" and 0.7 <= detected["confidence"] <= 1
 
 
 def test_a_long_text_is_read_from_its_beginning_only() -> None:
     text = "Le conseil municipal a voté le budget de la ville ce mardi soir. " * 200 + "The end, in English."
     assert detect_language(text) == "fr"
+
+
+def test_french_or_english_function_words_settle_a_text_without_the_classifier() -> None:
+    assert guess_language("Je suis toujours sans nouvelles de mon colis, merci pour rien").method == "function_words"
+    assert guess_language("Still no refund and it's been three weeks, thanks for nothing").method == "function_words"
+    # Mixed, or only a word or two in common with other languages: the classifier decides.
+    assert guess_language("Merci for the great service, c'est top").method != "function_words"
+    assert guess_language("Mais uma vez o serviço não funciona, não tem nada para fazer aqui").lang == "pt"
+
+
+def test_function_words_only_decide_for_the_workspace_languages() -> None:
+    # An English workspace does not take a clear French text as English, nor use the French word list.
+    assert detect_language("Je suis toujours sans nouvelles de mon colis, merci pour rien", languages=("en",)) == "fr"
+
+
+def test_a_workspace_language_the_model_does_not_know_is_only_used_when_declared() -> None:
+    assert detect_language("Encore un train annulé, merci la SNCF pour rien", languages=("fr", "xx")) == "fr"
+    assert detect_language("ok", declared="xx", languages=("fr", "xx")) == "xx"

@@ -159,9 +159,11 @@ def test_cap_length_cuts_at_a_word_when_there_is_no_sentence_end() -> None:
 
 def test_ignored_terms_stop_a_brand_named_scandale_from_flagging_every_mention() -> None:
     text = "La nouvelle collection Scandale est sortie, les robes sont en boutique."
-    assert "crisis_terms" in json.dumps(Scorer().score(text, lang="fr").reasons["risk"])
+    plain = Scorer().score(text, lang="fr")
     scored = Scorer(ScoringContext(ignored_terms=("scandale",))).score(text, lang="fr")
-    assert "crisis_terms" not in json.dumps(scored.reasons["risk"]) and scored.risk < 20
+    assert "crisis_terms" in json.dumps(plain.reasons["risk"])
+    assert "crisis_terms" not in json.dumps(scored.reasons["risk"])
+    assert scored.risk <= plain.risk - 40 and not scored.crisis
 
 
 def test_extra_terms_of_the_workspace_count() -> None:
