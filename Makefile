@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,eval]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,11 +20,19 @@ run: $(STAMP)
 	$(BIN)/vigie serve
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check app collectors alerts migrations tests bench
+	$(BIN)/python -m ruff check app collectors alerts migrations tests bench eval
+	$(BIN)/python eval/sentiment.py --set dev --check
+	$(BIN)/python eval/sentiment.py --set holdout
+	$(BIN)/python bench/scoring.py --repeat 2
+	$(BIN)/python bench/ingest.py --repeat 1
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/scoring.py
+
+eval: $(STAMP)
+	$(BIN)/python eval/sentiment.py --set all
 
 clean:
 	rm -rf $(VENV) vigie.db
