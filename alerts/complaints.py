@@ -25,10 +25,10 @@ TIERS = (STRONG, WEAK, PERSONAL)
 # Who is speaking: first person, or the brand addressed in the second person or by @handle, or a repetition
 # ("encore", "again"). Checked on words (elisions split: "j'ai" gives "j"), plus "!" and "@" in the text.
 _CONTEXT = {
-    "fr": frozenset("je j me m moi mon ma mes nous notre nos on vous votre vos tu t ton ta tes encore toujours "
-                    "nouveau".split()),
-    "en": frozenset("i i'm i've i'd i'll me my mine we we're we've our ours us you your you're ur u again still "
-                    "another usual always".split()),
+    "fr": frozenset({"je", "j", "me", "m", "moi", "mon", "ma", "mes", "nous", "notre", "nos", "on", "vous", "votre",
+                     "vos", "tu", "t", "ton", "ta", "tes", "encore", "toujours", "nouveau"}),
+    "en": frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "we", "we're", "we've", "our", "ours",
+                     "us", "you", "your", "you're", "ur", "u", "again", "still", "another", "usual", "always"}),
 }
 
 

@@ -109,6 +109,6 @@ def analyse(text: str) -> Analysis:
     rules: list[str] = []
     _apply_negation(units, rules)
     _apply_least(units)
-    hits = score_units(units, prepared.shouting, rules)
+    hits = score_units(units, prepared, rules)
     contrasts = [(u.start, u.norm) for u in units if u.contrast]
     return Analysis(ENGINE, prepared, hits, rules, contrasts, frozenset({"thanks", "thank you", "thx", "please"}))

@@ -27,8 +27,8 @@ INTENSIFIERS = {w: B_INCR for w in (
 )}
 ATTENUATORS = {w: _D for w in (
     "un peu", "un petit peu", "un tantinet", "plutot", "legerement", "moyennement", "relativement", "presque",
-    "quasi", "quasiment", "a peine", "plus ou moins", "pas si", "pas tres", "pas trop",
-)}
+    "quasi", "quasiment", "a peine", "plus ou moins",
+)}  # "pas très bon" is a negation of a boosted word, as VADER reads "not very good": negative
 # Modifiers placed after the word they modify.
 POST_MODIFIERS = {"beaucoup": B_INCR, "enormement": B_INCR, "du tout": B_INCR, "de ouf": B_INCR,
                   "a fond": B_INCR, "a mort": B_INCR, "au plus haut point": B_INCR, "comme jamais": B_INCR}
@@ -84,7 +84,7 @@ def _assign_roles(units: list[Token], lex: Lexicon) -> None:
     nxt: Token | None = None
     for u in reversed(units):
         norm, kind = u.norm, u.kind
-        if kind == WORD or kind == NUM:
+        if kind in (WORD, NUM):
             role = _ROLES.get(norm)
             if role is None:
                 u.valence = words.get(norm)
@@ -213,6 +213,6 @@ def analyse(text: str) -> Analysis:
     _assign_roles(units, lex)
     rules: list[str] = []
     _apply_negation(units, rules)
-    hits = score_units(units, prepared.shouting, rules)
+    hits = score_units(units, prepared, rules)
     contrasts = [(u.start, u.norm) for u in units if u.contrast]
     return Analysis(ENGINE, prepared, hits, rules, contrasts, frozenset({"merci", "bonjour", "svp", "stp"}))

@@ -24,8 +24,9 @@ _WORD_BREAKS = frozenset(" '-")
 
 
 # Words so frequent that a pattern triggered by them would run on almost every text.
-_COMMON = frozenset("pas plus pour de la le les en un une et est on ne que qui the to a an not no is this that for "
-                    "and of in it my i".split())
+_COMMON = frozenset({"pas", "plus", "pour", "de", "la", "le", "les", "en", "un", "une", "et", "est", "on", "ne", "que",
+                     "qui", "the", "to", "a", "an", "not", "no", "is", "this", "that", "for", "and", "of", "in", "it",
+                     "my", "i"})
 
 
 def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
@@ -35,47 +36,41 @@ def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
     return max(candidates, key=lambda c: (c.isdisjoint(_COMMON), min(map(len, c)), -len(c)))
 
 
+def _derive_group(op, av, at_word_start: bool) -> tuple[frozenset[str] | None, bool]:
+    """(stems, whether a word starts right after) for a group, an alternation or a repetition."""
+    if op is C.SUBPATTERN:
+        return _derive(av[-1], at_word_start), _ends_with_break(av[-1])
+    if op is C.BRANCH:
+        branches = [_derive(b, at_word_start) for b in av[1]]
+        found = frozenset().union(*branches) if all(branches) else None
+        return found, all(_ends_with_break(b) for b in av[1])
+    if av[0] >= 1:  # a repetition taken at least once: "(?:\w+ ){1,2}plus" - "plus" starts a word
+        return _derive(av[2], at_word_start), _ends_with_break(av[2])
+    # optional: skipped, or taken and ending in a space ("(?:en )?retard" still starts a word at "retard")
+    return None, at_word_start and _ends_with_break(av[2])
+
+
 def _derive(items, at_word_start: bool) -> frozenset[str] | None:
     """Stems of which every match of the sequence `items` contains one at a word start, or None."""
     candidates: list[frozenset[str]] = []
     run, run_ok = "", False
-
-    def flush() -> None:
-        nonlocal run
+    for op, av in list(items) + [(None, None)]:  # a sentinel flushes the last literal run
+        if op is C.LITERAL and chr(av).isalpha():
+            run_ok = run_ok if run else at_word_start
+            run += chr(av)
+            continue
         if run_ok and len(run) >= _MIN_STEM:
             candidates.append(frozenset({run}))
         run = ""
-
-    for op, av in items:
-        if op is C.LITERAL and chr(av).isalpha():
-            if not run:
-                run_ok = at_word_start
-            run += chr(av)
-            continue
-        flush()
         if op is C.LITERAL:
             at_word_start = chr(av) in _WORD_BREAKS
         elif op is C.AT:
             at_word_start = at_word_start or av is C.AT_BOUNDARY
-        elif op is C.SUBPATTERN:
-            found = _derive(av[-1], at_word_start)
+        elif op in (C.SUBPATTERN, C.BRANCH, C.MAX_REPEAT, C.MIN_REPEAT):
+            found, at_word_start = _derive_group(op, av, at_word_start)
             candidates += [found] if found else []
-            at_word_start = False
-        elif op is C.BRANCH:
-            branches = [_derive(b, at_word_start) for b in av[1]]
-            if all(branches):
-                candidates.append(frozenset().union(*branches))
-            at_word_start = False
-        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
-            if av[0] >= 1:
-                found = _derive(av[2], at_word_start)
-                candidates += [found] if found else []
-                at_word_start = _ends_with_break(av[2])  # "(?:\w+ ){1,2}plus": "plus" starts a word
-            else:  # skipped, or taken and ending in a space: "(?:en )?retard" still starts a word at "retard"
-                at_word_start = at_word_start and _ends_with_break(av[2])
         elif op not in (C.ASSERT, C.ASSERT_NOT):
             at_word_start = False
-    flush()
     return _best(candidates)
 
 

@@ -190,7 +190,9 @@ def compile_lexicon(lang: str, version: int, terms: dict[str, int]) -> CrisisLex
 def load_crisis_lexicon(
     lang: str | None, *, extra_terms: tuple[str, ...] = (), ignored_terms: tuple[str, ...] = ()
 ) -> CrisisLexicon:
-    """The crisis lexicon of `lang` plus the workspace's extra terms (default weight) minus its ignored ones. A language without a file (or None) gets every file's terms: boycott, scandal... travel."""
+    """The crisis lexicon of `lang` plus the workspace's extra terms (default weight) minus its ignored ones.
+
+    A language without a file (or None) gets every file's terms: boycott, scandal... travel."""
     files = sorted(DATA_DIR.glob("crisis_terms_*.txt"))
     own = [p for p in files if p.stem.endswith(f"_{lang}")]
     version, terms = 0, {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from alerts import english, french
 from alerts.blend import blend
 from alerts.complaints import find_complaints, question_spans
+from alerts.prefilter import words_of
 from alerts.tokens import WORD, Prepared, fold
 from alerts.valence import Hit
 
@@ -64,15 +65,17 @@ def _words(hits: list[Hit]) -> list[str]:
 
 
 def _words_of(prepared: Prepared) -> set[str]:
-    """Every word of the folded text, from the tokens (elongated words as written too)."""
+    """Every word of the folded text (what the complaint prefilter needs), from the tokens when possible."""
+    if "#" in prepared.folded:  # a split hashtag ("#BoycottBNP") is also one word of the folded text
+        return words_of(prepared.folded) | {t.norm for t in prepared.tokens if t.kind == WORD}
     words = {t.norm for t in prepared.tokens if t.kind == WORD}
     words.update(fold(t.elongated) for t in prepared.tokens if t.elongated)
     return words
 
 
 def score_sentiment(text: str, lang: str | None = None) -> Sentiment:
-    """Score one text; lang "fr" uses the French engine, anything else (None included) the English one."""
-    lang = "fr" if lang == "fr" else "en"
+    """Score one text; lang "fr" (or "fr-CA", "FR") uses the French engine, anything else (None too) English."""
+    lang = "fr" if lang and lang[:2].lower() == "fr" else "en"
     analysis = (french if lang == "fr" else english).analyse(excerpt(text or ""))
     prepared = analysis.prepared
     questions = question_spans(prepared.folded, lang)

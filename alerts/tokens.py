@@ -76,6 +76,7 @@ class Token:
     norm: str  # lower case, accents folded, elongation repaired
     start: int  # offset in Prepared.text / Prepared.folded
     kind: str  # WORD | NUM | EMO | PUNCT | HANDLE
+    end: int = 0  # end offset: text[start:end] is the token (or phrase) as written
     caps: bool = False  # written in capitals (e.g. "NUL"), an emphasis when the rest of the text is not
     elongated: str = ""  # the written form when letters were repeated ("nuuuul"), else ""
     valence: float | None = None  # sentiment valence when this token is scored
@@ -134,13 +135,16 @@ def _hashtag(tokens: list[Token], text: str, start: int, end: int) -> None:
     raw = text[start + 1 : end]
     pieces = list(_CAMEL.finditer(raw)) if not raw.islower() else []
     if len(pieces) < 2:
-        tokens.append(Token(fold(raw), start + 1, WORD))
+        tokens.append(Token(fold(raw), start + 1, WORD, end))
         return
     for m in pieces:
-        tokens.append(Token(fold(m.group()), start + 1 + m.start(), WORD))
+        tokens.append(Token(fold(m.group()), start + 1 + m.start(), WORD, start + 1 + m.end()))
 
 
 # Per language: unknown word -> its repaired form or None. Bounded by the vocabulary, cleared if it grows.
+# Group number -> token kind; both tokenizers number their groups alike (the word group first).
+_KINDS = {i: WORD if name == WORD else name for name, i in _TOKEN_FR.groupindex.items()}
+
 _REPAIRED: tuple[dict[str, str | None], dict[str, str | None]] = ({}, {})
 _UNSEEN = object()
 
@@ -157,16 +161,16 @@ def prepare(text: str, known: Container[str], *, english: bool = False) -> Prepa
     repairs = _REPAIRED[english]
     cased = text != folded  # no capital (and no accent) anywhere: skip the capitals check
     for m in (_TOKEN_EN if english else _TOKEN_FR).finditer(folded):
-        kind = m.lastgroup
+        kind = _KINDS[m.lastindex]  # lastindex is cheaper than lastgroup, which looks the name up
         start = m.start()
         norm = m.group()
-        if kind != WORD:
+        if kind is not WORD:
             if kind == "tag":
                 _hashtag(tokens, text, start, m.end())
             else:
-                append(Token(norm, start, EMO if kind == "sym" else kind))
+                append(Token(norm, start, EMO if kind == "sym" else kind, start + len(norm)))
             continue
-        tok = Token(norm, start, WORD)
+        tok = Token(norm, start, WORD, start + len(norm))
         append(tok)
         words += 1
         if cased and len(norm) > 1 and text[start : start + len(norm)].isupper():
@@ -215,7 +219,7 @@ def merge_phrases(tokens: list[Token], table: PhraseTable) -> list[Token]:
                 key = tuple(norms[i : i + size])
                 if len(key) == size and key in phrases:
                     run = tokens[i : i + size]
-                    out.append(Token(" ".join(key), run[0].start, WORD, caps=all(t.caps for t in run)))
+                    out.append(Token(" ".join(key), run[0].start, WORD, run[-1].end, all(t.caps for t in run)))
                     i += size
                     break
             else:

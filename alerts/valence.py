@@ -79,29 +79,32 @@ def _post_modifiers(units: list[Token], i: int) -> list[tuple[Token, float]]:
     return found
 
 
-def score_units(units: list[Token], shouting: bool, rules: list[str]) -> list[Hit]:
-    """Valence of every sentiment unit after emphasis, modifiers and negation; explanations go to `rules`."""
+def score_units(units: list[Token], prepared: Prepared, rules: list[str]) -> list[Hit]:
+    """Valence of every sentiment unit after emphasis, modifiers and negation; explanations go to `rules`.
+    Words are named as written (lower case, accents kept: "déçu"), so that a CM recognises them."""
     hits = []
+    text, shouting = prepared.text, prepared.shouting
     for i, u in enumerate(units):
         if u.valence is None or u.valence == 0:
             continue
         v = u.valence
+        word = text[u.start : u.end].lower() or u.norm
         if u.elongated:
             v = _signed(v, B_INCR)
-            rules.append(f"elongation: '{u.elongated.lower()}' read as '{u.norm}', emphasised")
+            rules.append(f"elongation: '{word}' read as '{u.norm}', emphasised")
         if u.caps and not shouting:
             v = _signed(v, C_INCR)
-            rules.append(f"capitals: '{u.norm.upper()}' emphasised")
+            rules.append(f"capitals: '{word.upper()}' emphasised")
         modifiers = [] if u.kind == "emo" else _pre_modifiers(units, i, shouting) + _post_modifiers(units, i)
         for mod, amount in modifiers:
             v = _signed(v, amount)
-            role = "intensifier" if amount > 0 else "attenuator"
-            rules.append(f"{role}: '{mod.norm}' {'boosts' if amount > 0 else 'softens'} '{u.norm}'")
+            role, verb = ("intensifier", "boosts") if amount > 0 else ("attenuator", "softens")
+            rules.append(f"{role}: '{text[mod.start : mod.end].lower() or mod.norm}' {verb} '{word}'")
         if u.negation is not None:
-            word, scalar = u.negation
+            negator, scalar = u.negation
             v *= scalar
-            rules.append(f"negation: '{word}' flips '{u.norm}'" if scalar < 0 else f"emphasis: '{word}' '{u.norm}'")
-        hits.append(Hit(u.elongated.lower() or u.norm, u.valence, v, u.start, "emoji" if u.kind == "emo" else "word"))
+            rules.append(f"negation: '{negator}' flips '{word}'" if scalar < 0 else f"emphasis: '{negator}' '{word}'")
+        hits.append(Hit(word, u.valence, v, u.start, "emoji" if u.kind == "emo" else "word"))
     return hits
 
 

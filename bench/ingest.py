@@ -34,9 +34,9 @@ from xml.sax.saxutils import escape as xml_escape
 
 import feedparser
 import sqlalchemy as sa
-from alerts.scoring import Scorer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from alerts.scoring import Scorer
 from app.db import make_engine, writing
 from app.db.migrate import upgrade
 from app.db.schema import mention_brands, mentions, utcnow

@@ -169,7 +169,7 @@ def test_ignored_terms_stop_a_brand_named_scandale_from_flagging_every_mention()
 def test_extra_terms_of_the_workspace_count() -> None:
     text = "Encore une coupure géante chez EDF, plus de courant depuis ce matin dans tout le quartier"
     plain = Scorer().score(text, lang="fr")
-    custom = Scorer(ScoringContext(crisis_terms=("coupure géante\t30",))).score(text, lang="fr")
+    custom = Scorer(ScoringContext(crisis_terms=("coupure géante",))).score(text, lang="fr")
     assert custom.risk > plain.risk
     assert "coupure géante" in json.dumps(custom.reasons["risk"], ensure_ascii=False)
 

@@ -37,6 +37,11 @@ def test_the_french_engine_answers_for_lang_fr_with_a_full_explanation() -> None
     json.dumps(s.reasons)  # JSON-ready as documented
 
 
+@pytest.mark.parametrize("lang", ["fr", "FR", "fr-CA", "fr_FR"])
+def test_regional_french_codes_use_the_french_engine(lang: str) -> None:
+    assert score_sentiment("très déçu", lang).engine == "vigie-fr-1"
+
+
 def test_labels_follow_vader_thresholds() -> None:
     assert (POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD) == (0.05, -0.05)
     assert [label_for(x) for x in (0.05, 0.0499, 0.0, -0.0499, -0.05)] == [
@@ -69,6 +74,7 @@ def test_an_empty_or_wordless_text_is_neutral() -> None:
         ("c'est bon", "c'est pas bon"),  # "pas" without "ne", as people write
         ("j'aime", "j'aime pas"),
         ("personnel compétent", "personnel pas du tout compétent"),
+        ("un très bon accueil", "pas un très bon accueil"),
         ("le personnel est aimable", "personne n'est aimable"),  # personne ne …
     ],
 )
@@ -87,6 +93,8 @@ def test_negation_turns_praise_into_criticism(positive: str, negated: str) -> No
         "rien à redire",
         "ce n'est pas cher",
         "Je ne regrette pas du tout",
+        "pas trop cher",
+        "pas trop mal",
     ],
 )
 def test_negated_negatives_are_positive(text: str) -> None:

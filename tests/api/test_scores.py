@@ -6,7 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 MENTIONS = [
-    {"external_id": "c1", "text": "Vol AF1234 annulé, toujours pas de remboursement après trois semaines. @AirFrance ?"},
+    {
+        "external_id": "c1",
+        "text": "Vol AF1234 annulé, toujours pas de remboursement après trois semaines. @AirFrance ?",
+    },
     {"external_id": "c2", "text": "Merci Air France, équipage adorable et vol à l'heure. Au top !"},
     {"external_id": "c3", "text": "Air France annonce une nouvelle liaison Paris-Montréal à partir de juin."},
     {
