@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alerts.scoring import Scorer
 
+from alerts.scoring import Scorer
 from app.dedup import canonical_url, content_hash_of_words
 from app.enrich import scorer_for, scoring_context
 from app.query import Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from alerts.scoring import Scorer, ScoringContext
 
+from alerts.scoring import Scorer, ScoringContext
 from app.cli.common import load_settings, migrated_engine
 from app.db import writing
 from app.db.schema import utcnow
