@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,14 +137,39 @@ def test_import_refuses_a_file_with_bad_lines_and_names_them(run, engine) -> Non
 
 
 def test_score_one_text_and_json_lines(run) -> None:
-    one = run("score", "What a terrible service, my flight was cancelled and nobody helps")
+    one = run("score", "Vol annulé, toujours pas de remboursement, service client injoignable")
     out = json.loads(one.output)
-    assert out["lang"] == "en" and out["sentiment"]["label"] == "negative" and "reasons" in out
-    lines = run("score", input='{"text": "I love it, great job!"}\nnot json\n{"text": "Bonjour", "lang": "fr"}\n')
+    assert out["lang"] == "fr" and out["sentiment"]["label"] == "negative" and out["complaint"] is True
+    assert 0 <= out["risk"] <= 100 and out["reasons"]["risk"]["signals"]
+    lines = run(
+        "score", input='{"text": "I love it, great job!", "id": 7}\nnot json\n{"text": "Bonjour", "lang": "fr"}\n'
+    )
     rows = [json.loads(line) for line in lines.output.splitlines()]
-    assert rows[0]["sentiment"]["label"] == "positive"
+    assert rows[0]["sentiment"]["label"] == "positive" and rows[0]["id"] == 7
     assert rows[1]["line"] == 2 and "error" in rows[1]
     assert rows[2]["lang"] == "fr"
+
+
+def test_score_streams_stdin_one_line_at_a_time() -> None:
+    # A real process: each answer must come out before the next line goes in, as in a pipe of thousands.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "score"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        for text in ("Colis jamais reçu, remboursez-moi !", "Great job @Delta, 4th delay this week"):
+            proc.stdin.write(json.dumps({"text": text}) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline())
+            assert answer["sentiment"]["label"] == "negative"
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
 
 
 def test_commands_on_an_unmigrated_database_say_to_migrate(tmp_path: Path, monkeypatch) -> None:
