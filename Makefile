@@ -21,7 +21,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check app collectors alerts migrations tests bench eval
-	$(BIN)/python eval/sentiment.py --set dev --check
+	$(BIN)/python eval/sentiment.py --set dev1 --check
+	$(BIN)/python eval/sentiment.py --set dev2
 	$(BIN)/python eval/sentiment.py --set holdout
 	$(BIN)/python bench/scoring.py --repeat 2
 	$(BIN)/python bench/ingest.py --repeat 1

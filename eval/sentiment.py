@@ -1,6 +1,6 @@
 """Sentiment, crisis-flag and language evaluation on the hand-labelled sets, next to VADER baselines.
 
-    .venv/bin/python eval/sentiment.py [--set dev|holdout|all] [--json] [--check]
+    .venv/bin/python eval/sentiment.py [--set dev|dev1|dev2|holdout|all] [--json] [--check]
 
 For French and English it prints accuracy, macro-F1 and per-class precision and recall of our scorer
 (`alerts.scoring.Scorer`, told the language of the file), of plain VADER (compound thresholds ±0.05), and of
@@ -28,7 +28,14 @@ from alerts.scoring import CRISIS_THRESHOLD, Scorer, ScoringContext
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LANGS = ("fr", "en")
 LABELS = ("negative", "neutral", "positive")
-SETS = {"dev": ("dev",), "holdout": ("holdout",), "all": ("dev", "holdout")}
+# dev and dev2 are the development sets (tuning allowed); holdout is only ever measured, never tuned on.
+SETS = {
+    "dev": ("dev", "dev2"),
+    "dev1": ("dev",),
+    "dev2": ("dev2",),
+    "holdout": ("holdout",),
+    "all": ("dev", "dev2", "holdout"),
+}
 TARGETS = {"macro_f1": 0.75, "negative_recall": 0.85, "negative_precision": 0.85, "crisis_recall": 0.90}
 
 

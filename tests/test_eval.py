@@ -25,7 +25,7 @@ def run_eval(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_dev_report_is_complete_and_ours_beats_vader_in_french() -> None:
     for lang in ("fr", "en"):  # no skipping: the labelled sets are part of the repository
         assert (ROOT / "eval" / "data" / f"{lang}_dev.jsonl").exists()
-    done = run_eval("--set", "dev", "--json")
+    done = run_eval("--set", "dev1", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
 
@@ -55,9 +55,9 @@ def test_the_dev_report_is_complete_and_ours_beats_vader_in_french() -> None:
 
 
 def test_the_table_report_prints_targets_and_check_reflects_them() -> None:
-    table = run_eval("--set", "dev")
+    table = run_eval("--set", "dev1")
     assert table.returncode == 0, table.stderr
     assert "targets" in table.stdout and "VADER" in table.stdout and "language detection" in table.stdout
-    checked = run_eval("--set", "dev", "--check")
-    met = json.loads(run_eval("--set", "dev", "--json").stdout)["all_targets_met"]
+    checked = run_eval("--set", "dev1", "--check")
+    met = json.loads(run_eval("--set", "dev1", "--json").stdout)["all_targets_met"]
     assert checked.returncode == (0 if met else 1)
