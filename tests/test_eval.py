@@ -29,7 +29,7 @@ def test_the_dev_report_is_complete_and_ours_beats_vader_in_french() -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
 
-    assert report["set"] == "dev" and isinstance(report["crisis_threshold"], int)
+    assert report["set"] == "dev1" and isinstance(report["crisis_threshold"], int)
     assert set(report["languages"]) == {"fr", "en"}
     for lang, res in report["languages"].items():
         assert res["files"] == [f"{lang}_dev.jsonl"] and res["n"] > 0
