@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
-from app.api import brands, health, mentions, sources, workspace
+from app.api import brands, health, incidents, mentions, sources, workspace
 from app.api.errors import install_error_handlers
 from app.db import writing
 from app.settings import Settings
@@ -42,7 +42,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.workspace_id = None  # resolved at start-up
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (workspace, brands, sources, mentions):
+    for module in (workspace, brands, sources, mentions, incidents):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

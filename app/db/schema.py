@@ -167,3 +167,66 @@ sa.Index("ix_mention_brands_brand", mention_brands.c.brand_id, mention_brands.c.
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime (the only kind the database accepts)."""
     return datetime.now(UTC)
+
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("brand_id", sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("kind", sa.String(30), nullable=False),  # storm | high_risk_mention | silence
+    sa.Column("dedup_key", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | acknowledged | resolved
+    sa.Column("severity", sa.String(10), nullable=False),  # info | warning | critical
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("peak_score", sa.Integer, nullable=False),
+    sa.Column("mention_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("peak_rate", sa.Float, nullable=True),  # mentions per hour at the peak
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),  # components, facts, top terms, sources, sentiment split
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("window_end", UTCDateTime(), nullable=False),
+    sa.Column("calm_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime(), nullable=True),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.Column("resolution", sa.String(30), nullable=True),  # auto | handled | false_positive | benign
+    sa.Column("resolution_note", sa.Text, nullable=True),
+    sa.Column("snoozed_until", UTCDateTime(), nullable=True),
+)
+sa.Index("ix_incidents_feed", incidents.c.workspace_id, incidents.c.opened_at, incidents.c.id)
+# One live incident per storm: a second "open" row for the same brand and kind is refused by the database.
+sa.Index(
+    "uq_incidents_live",
+    incidents.c.workspace_id,
+    incidents.c.dedup_key,
+    unique=True,
+    sqlite_where=incidents.c.status != "resolved",
+    postgresql_where=incidents.c.status != "resolved",
+)
+
+incident_events = sa.Table(
+    "incident_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    # opened | updated | escalated | acknowledged | snoozed | resolved | reopened
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=True),  # "vigie" for detection, else who acted
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+sa.Index("ix_incident_events_incident", incident_events.c.incident_id, incident_events.c.id)
+
+incident_mentions = sa.Table(
+    "incident_mentions",
+    metadata,
+    sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("mention_id", BigId, sa.ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False),  # importance in the incident (reach, risk): 0 first
+)

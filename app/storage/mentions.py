@@ -136,7 +136,7 @@ def list_mentions(
         )
     stmt = stmt.order_by(mentions.c.published_at.desc(), mentions.c.id.desc()).limit(limit)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    _attach_brands(conn, rows)
+    attach_brands(conn, rows)
     return rows
 
 
@@ -147,11 +147,11 @@ def get_mention(conn: sa.Connection, *, workspace_id: int, mention_id: int) -> d
     if row is None:
         return None
     rows = [dict(row)]
-    _attach_brands(conn, rows)
+    attach_brands(conn, rows)
     return rows[0]
 
 
-def _attach_brands(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+def attach_brands(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     by_id = {r["id"]: r for r in rows}
     for r in rows:
         r["brands"] = []

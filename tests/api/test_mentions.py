@@ -136,4 +136,4 @@ def test_bad_pushes_are_refused_whole_with_the_faulty_field(client: TestClient) 
 def test_health_endpoints(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["migration"] == "0002"
+    assert ready.status_code == 200 and ready.json()["migration"] == "0003"
