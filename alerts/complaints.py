@@ -148,6 +148,11 @@ def question_spans(folded: str, lang: str, sentences: tuple[list[int], list[str]
     return spans
 
 
+def denied(folded: str, start: int, lang: str) -> bool:
+    """True when the words just before `start` deny what follows: "sans aucun danger", "no injuries"."""
+    return _DENIED["fr" if lang == "fr" else "en"].search(folded, max(0, start - 40), start) is not None
+
+
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     i = bisect_right(spans, (pos, 1 << 62)) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]

@@ -35,17 +35,31 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
+from alerts.crisis import (  # noqa: F401 - re-exported: the crisis lexicon used to live here
+    DEFAULT_WEIGHT,
+    RETWEET_PREFIX,
+    CrisisLexicon,
+    CrisisMatch,
+    load_crisis_lexicon,
+    normalize_for_matching,
+    read_terms_file,
+    tokenize,
+)
 from alerts.sentiment import Sentiment
 
-DATA_DIR = Path(__file__).parent / "data"
-DEFAULT_WEIGHT = 20
 CRISIS_TERMS_CAP = 55
 POLARITY_FACTOR = {"negative": 1.0, "neutral": 1.0, "positive": 0.25}
+# Domains that say a story is big or spreading without naming a harm (a call to share names one: mobilising).
+AMPLIFYING = frozenset({"media", "scale", "authority", "vulnerable", "exposure"})
+WEAK = frozenset({"blame", "other"})  # these never make amplifiers count in full
+AMPLIFIER_ALONE = 0.5
+NUDGE_ONLY = 20  # terms lighter than this count only next to a heavier one
+HEAVY = 40  # the weight of a term that names a crisis on its own
+ASKED_ABOUT = frozenset({"health", "data"})  # recalls, contamination, leaks: what customers ask about
+CRISIS_QUESTION_POINTS = 10
 NEGATIVE_COMPOUND = -0.05
 AUDIENCE_FULL_AT = 40  # text score from which reach and engagement count in full
 # A request to the brand and an angry tone are kept small on purpose: with negativity and the complaint flag
@@ -54,13 +68,10 @@ AUDIENCE_FULL_AT = 40  # text score from which reach and engagement count in ful
 ADDRESS_POINTS, ADDRESS_POINTS_NEUTRAL = 5, 3
 INTENSITY_CAP = 6
 
-_MARKS = re.compile(r"[\u0300-\u036f]+")
-_TOKEN = re.compile(r"#?\w+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _CAPS = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-Þ]{3,}(?!\w)")  # a word of 3+ capitals, accented ones included
 _BURST = re.compile(r"[!?]{2,}")
 _HANDLE = re.compile(r"@(\w+)")
-_RETWEET_PREFIX = re.compile(r"^\s*rt\s+@\w+:?")  # "RT @user:" marks a repost; "RT" elsewhere asks for one
 # Requests a brand is expected to answer. Polite markers count anywhere; a bare verb only where an imperative
 # stands, at the start of a clause or right after an @handle: "refund" in "no refund yet" is a noun.
 _POLITE = frozenset(("svp", "stp", "please", "pls", "plz"))
@@ -70,142 +81,6 @@ _IMPERATIVE = re.compile(
     r"aidez|faites|dites|donnez|fix|refund|answer|respond|explain|help|stop|give|call|sort)\b"
     r"|ez-(?:moi|nous|le|la|les|lui)\b"  # "remboursez-moi", "aidez-nous": imperative wherever it stands
 )
-
-
-def normalize_for_matching(text: str) -> str:
-    """Lower case without accents, with typographic apostrophes made plain: 'Fuite de Données’' → ..."""
-    text = text.lower().replace("’", "'").replace("œ", "oe").replace("æ", "ae")
-    if text.isascii():
-        return text
-    return _MARKS.sub("", unicodedata.normalize("NFD", text))
-
-
-def tokenize(normalized: str) -> list[str]:
-    """Words and #hashtags of a normalized text; apostrophes and hyphens split words ("l'arnaque")."""
-    return _TOKEN.findall(normalized)
-
-
-def _stem(word: str) -> str:
-    """Plural-tolerant key: 'arnaques' and 'arnaque', 'breaches' and 'breach', 'dangereux' all meet."""
-    if len(word) > 4 and word[-1] in "sx":
-        if word.endswith(("ches", "shes", "sses", "xes")):
-            return word[:-2]
-        return word[:-1]
-    return word
-
-
-def _plural_forms(key: str) -> tuple[str, ...]:
-    """Every spelling whose `_stem` is `key` (and a few harmless extra ones)."""
-    return (key, key + "s", key + "x", key + "es") if len(key) >= 3 else (key,)
-
-
-Entry = tuple[tuple[str, ...], str, int]  # (the phrase's next word keys, the term as written, its weight)
-
-
-@dataclass(frozen=True, slots=True)
-class CrisisLexicon:
-    """A compiled crisis-term matcher for one language: terms indexed by the key of their first word."""
-
-    lang: str
-    version: int
-    terms: dict[str, int]  # term as written in the file → weight
-    # Keyed by every plural form of the first word ("arnaque", "arnaques", "arnaquex", "arnaquees"), so that
-    # a text token is looked up as is and only candidate phrases pay for stemming the next words.
-    index: dict[str, tuple[Entry, ...]] = field(repr=False, compare=False)
-    tag_prefixes: dict[str, tuple[str, int]] = field(repr=False, compare=False)  # single words, for #hashtags
-
-    def find(self, text: str) -> dict[str, int]:
-        """Distinct terms found in `text` (longest phrase wins: 'porter plainte', not also 'plainte')."""
-        return self.find_tokens(tokenize(normalize_for_matching(text)))
-
-    def find_tokens(self, tokens: list[str]) -> dict[str, int]:
-        """`find` on the `tokenize`d words of a text already passed through `normalize_for_matching`."""
-        found: dict[str, int] = {}
-        index, skip = self.index, 0
-        for i, token in enumerate(tokens):
-            if skip:
-                skip -= 1
-                continue
-            entries = index.get(token)
-            if entries is None:
-                if token[0] == "#":
-                    self._find_in_hashtag(token[1:], found)
-                continue
-            for rest, term, weight in entries:
-                if len(rest) == 0 or tuple(_stem(t.lstrip("#")) for t in tokens[i + 1 : i + 1 + len(rest)]) == rest:
-                    found.setdefault(term, weight)
-                    skip = len(rest)
-                    break
-        return found
-
-    def _find_in_hashtag(self, tag: str, found: dict[str, int]) -> None:
-        # "#arnaque", "#boycottsncf", "#arnaquesorange": the longest term the hashtag starts with.
-        for end in range(len(tag), 3, -1):
-            hit = self.tag_prefixes.get(tag[:end])
-            if hit:
-                found.setdefault(*hit)
-                return
-
-
-def _parse_line(line: str) -> tuple[str, int] | None:
-    """'term' or 'term<TAB>weight' → (term, weight); None for blank lines and comments."""
-    line = line.strip()
-    if not line or line.startswith("#"):
-        return None
-    term, _, weight = line.partition("\t")
-    return term.strip(), int(weight) if weight.strip() else DEFAULT_WEIGHT
-
-
-def read_terms_file(path: Path) -> tuple[int, dict[str, int]]:
-    """(version, {term: weight}) from a crisis-terms file whose first line is '# version: N'."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = re.fullmatch(r"#\s*version:\s*(\d+)\s*", lines[0] if lines else "")
-    if not header:
-        raise ValueError(f"{path.name}: the first line must be '# version: N'")
-    terms = dict(filter(None, map(_parse_line, lines[1:])))
-    return int(header.group(1)), terms
-
-
-def _term_keys(term: str) -> tuple[str, ...]:
-    return tuple(_stem(t.lstrip("#")) for t in tokenize(normalize_for_matching(term)))
-
-
-def compile_lexicon(lang: str, version: int, terms: dict[str, int]) -> CrisisLexicon:
-    """Index `terms` for matching; longer phrases are tried first."""
-    index: dict[str, list[Entry]] = {}
-    tag_prefixes: dict[str, tuple[str, int]] = {}
-    for term, weight in terms.items():
-        keys = _term_keys(term)
-        if not keys:
-            continue
-        for form in _plural_forms(keys[0]):
-            index.setdefault(form, []).append((keys[1:], term, weight))
-            if len(keys) == 1 and len(form) >= 4:
-                tag_prefixes.setdefault(form, (term, weight))
-    ordered = {k: tuple(sorted(v, key=lambda e: -len(e[0]))) for k, v in index.items()}
-    return CrisisLexicon(lang, version, dict(terms), ordered, tag_prefixes)
-
-
-@lru_cache(maxsize=64)
-def load_crisis_lexicon(
-    lang: str | None, *, extra_terms: tuple[str, ...] = (), ignored_terms: tuple[str, ...] = ()
-) -> CrisisLexicon:
-    """The crisis lexicon of `lang` plus the workspace's extra terms (default weight) minus its ignored ones.
-
-    A language without a file (or None) gets every file's terms: boycott, scandal... travel."""
-    files = sorted(DATA_DIR.glob("crisis_terms_*.txt"))
-    own = [p for p in files if p.stem.endswith(f"_{lang}")]
-    version, terms = 0, {}
-    for path in own or files:
-        file_version, file_terms = read_terms_file(path)
-        version = max(version, file_version)
-        terms.update({t: w for t, w in file_terms.items() if t not in terms})
-    for term in filter(None, (t.strip() for t in extra_terms)):
-        # A workspace term never lowers a built-in weight, and "#hashtag" is a term here, not a comment.
-        terms[term] = max(terms.get(term, 0), DEFAULT_WEIGHT)
-    ignored = {_term_keys(t) for t in ignored_terms}
-    terms = {t: w for t, w in terms.items() if _term_keys(t) not in ignored}
-    return compile_lexicon(lang if own else "any", version, terms)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -251,12 +126,28 @@ def complaint_signal(sentiment: Sentiment) -> RiskSignal:
     return RiskSignal("complaint", 10 if sentiment.complaint else 0, ", ".join(sentiment.complaint_signals[:5]))
 
 
-def crisis_terms_signal(found: dict[str, int], label: str) -> RiskSignal:
-    """Heaviest term in full, the others for half, capped; scaled by the text's polarity."""
-    ordered = sorted(found.items(), key=lambda tw: (-tw[1], tw[0]))
-    raw = sum(w if i == 0 else w / 2 for i, (_, w) in enumerate(ordered))
-    points = round(min(CRISIS_TERMS_CAP, raw) * POLARITY_FACTOR.get(label, 1.0))
-    return RiskSignal("crisis_terms", points, ", ".join(t for t, _ in ordered))
+def crisis_terms_signal(matches: list[CrisisMatch] | tuple[CrisisMatch, ...], label: str) -> RiskSignal:
+    """Heaviest term in full, the others for half, capped; scaled by the text's polarity. Terms that only
+    amplify (a count of people, a newspaper, a regulator) count for half when they are alone: a long queue
+    of "200 people" is a complaint, the same with a harm, a call to share or a second amplifier is a storm."""
+    found = {m.term: m for m in matches if m.weight > 0}
+    ordered = sorted(found.values(), key=lambda m: (-m.weight, m.term))
+    raw = sum(m.weight if i == 0 else m.weight / 2 for i, m in enumerate(ordered))
+    amplifiers = {m.domain for m in ordered if m.domain in AMPLIFYING}
+    # blame words and weak cues, or one kind of amplifier, are a nudge when nothing heavier is there
+    alone = (ordered and ordered[0].weight < NUDGE_ONLY) or (
+        amplifiers and len(amplifiers) < 2 and all(m.domain in AMPLIFYING | WEAK for m in ordered))
+    points = round(min(CRISIS_TERMS_CAP, raw) * POLARITY_FACTOR.get(label, 1.0) * (AMPLIFIER_ALONE if alone else 1))
+    return RiskSignal("crisis_terms", points, ", ".join(m.term for m in ordered))
+
+
+def crisis_question_signal(text: str, label: str, matches: list[CrisisMatch] | tuple[CrisisMatch, ...]) -> RiskSignal:
+    """A neutral question about a recall or a data leak ("are the lots I bought concerned by the recall?"): no
+    complaint, but people asking means the crisis conversation has started."""
+    if label != "neutral" or "?" not in text:
+        return RiskSignal("crisis_question", 0, "")
+    asked = sorted({m.term for m in matches if m.weight >= HEAVY and m.domain in ASKED_ABOUT})
+    return RiskSignal("crisis_question", CRISIS_QUESTION_POINTS if asked else 0, ", ".join(asked))
 
 
 def intensity_signal(text: str, label: str) -> RiskSignal:
@@ -309,28 +200,36 @@ def direct_address_signal(
     if label == "positive" or not brand_handles:
         return RiskSignal("direct_address", 0, "")
     normalized = normalized or normalize_for_matching(text)
-    tokens = tokenize(normalized) if tokens is None else tokens
     who = _addressed(text, normalized, brand_handles)
     if not who:
         return RiskSignal("direct_address", 0, "")
+    tokens = tokenize(normalized) if tokens is None else tokens
     ask = "question" if "?" in text else ("imperative" if _is_request(normalized, tokens) else "")
     points = (ADDRESS_POINTS if label == "negative" else ADDRESS_POINTS_NEUTRAL) if ask else 0
     return RiskSignal("direct_address", points, f"{who} + {ask}" if ask else "")
 
 
 def score_text_risk(
-    *, text: str, sentiment: Sentiment, lexicon: CrisisLexicon, brand_handles: tuple[str, ...] = ()
+    *,
+    text: str,
+    sentiment: Sentiment,
+    lexicon: CrisisLexicon,
+    brand_handles: tuple[str, ...] = (),
+    matches: list[CrisisMatch] | tuple[CrisisMatch, ...] | None = None,
 ) -> Risk:
-    """The risk carried by the text alone (no audience): what a cache of reposts can share."""
-    label, normalized = sentiment.label, _RETWEET_PREFIX.sub("", normalize_for_matching(text))
-    tokens = tokenize(normalized)
+    """The risk carried by the text alone (no audience): what a cache of reposts can share. `matches`: the
+    crisis terms of the text when the caller has found them already (the sentiment engine does)."""
+    label, normalized = sentiment.label, RETWEET_PREFIX.sub("", normalize_for_matching(text))
+    if matches is None:
+        matches = lexicon.match(normalized)
     return _risk(
         [
             negativity_signal(sentiment),
             complaint_signal(sentiment),
-            crisis_terms_signal(lexicon.find_tokens(tokens), label),
+            crisis_terms_signal(matches, label),
+            crisis_question_signal(text, label, matches),
             intensity_signal(text, label),
-            direct_address_signal(text, label, brand_handles, normalized, tokens),
+            direct_address_signal(text, label, brand_handles, normalized),
         ]
     )
 

@@ -145,12 +145,14 @@ class Scorer:
         full = join_title(text, title)
         body = cap_length(full)
         language = LanguageGuess(lang, "given") if lang else self.guess_language(body)
-        sentiment = score_sentiment(body, language.lang)
+        lexicon = self.lexicon(language.lang)
+        sentiment = score_sentiment(body, language.lang, crisis=lexicon)
         risk = score_text_risk(
             text=body,
             sentiment=sentiment,
-            lexicon=self.lexicon(language.lang),
+            lexicon=lexicon,
             brand_handles=self.context.brand_handles,
+            matches=sentiment.crisis,
         )
         return TextScore(language, sentiment, risk, len(body), len(body) < len(full))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from alerts import english, french
 from alerts.blend import blend
 from alerts.complaints import find_complaints, question_spans
+from alerts.crisis import CrisisLexicon, CrisisMatch, load_crisis_lexicon
 from alerts.prefilter import words_of
 from alerts.tokens import WORD, Prepared, fold
 from alerts.valence import Hit
@@ -33,6 +34,7 @@ class Sentiment:
     complaint: bool = False
     complaint_signals: list[str] = field(default_factory=list)  # failures reported, as written
     reasons: dict = field(default_factory=dict)  # JSON-ready: words with valences, rules fired, complaints
+    crisis: tuple[CrisisMatch, ...] | None = None  # crisis terms of the text (None: not looked for)
 
 
 def label_for(compound: float) -> str:
@@ -59,7 +61,7 @@ def _words(hits: list[Hit]) -> list[str]:
     """Distinct words (and emojis) by decreasing weight, ties by spelling, so the order never varies."""
     best: dict[str, float] = {}
     for h in hits:
-        if h.kind != "complaint":
+        if h.kind == "word" or h.kind == "emoji":
             best[h.word] = max(best.get(h.word, 0.0), abs(h.valence))
     return sorted(best, key=lambda w: (-best[w], w))[:MAX_WORDS]
 
@@ -73,20 +75,23 @@ def _words_of(prepared: Prepared) -> set[str]:
     return words
 
 
-def score_sentiment(text: str, lang: str | None = None) -> Sentiment:
-    """Score one text; lang "fr" (or "fr-CA", "FR") uses the French engine, anything else (None too) English."""
+def score_sentiment(text: str, lang: str | None = None, *, crisis: CrisisLexicon | None = None) -> Sentiment:
+    """Score one text; lang "fr" (or "fr-CA", "FR") uses the French engine, anything else (None too) English.
+    `crisis`: the workspace's crisis lexicon (default: the language's file); harms it names count as negative."""
     lang = "fr" if lang and lang[:2].lower() == "fr" else "en"
     analysis = (french if lang == "fr" else english).analyse(excerpt(text or ""))
     prepared = analysis.prepared
+    matches = (crisis or load_crisis_lexicon(lang)).match(prepared.folded)
     questions = question_spans(prepared.folded, lang)
     signals = find_complaints(prepared.text, prepared.folded, lang, words=_words_of(prepared), questions=questions)
-    score, hits, rules = blend(analysis, signals, lang, questions)
+    score, hits, rules = blend(analysis, signals, lang, questions, matches)
     score = round(score, 4)
     complaints = [s for s in signals if s.personal]
     reasons = {
         "engine": analysis.engine,
         "words": [{"word": h.word, "valence": round(h.valence, 3), "lexicon": h.base} for h in hits
-                  if h.kind != "complaint"],
+                  if h.kind in ("word", "emoji")],
+        "harms": [{"term": h.word, "valence": round(h.valence, 3)} for h in hits if h.kind == "harm"],
         "rules": list(dict.fromkeys(rules)),
         "complaint": [{"signal": s.text, "kind": s.kind, "tier": s.tier, "reported_by_author": s.personal}
                       for s in signals],
@@ -99,4 +104,5 @@ def score_sentiment(text: str, lang: str | None = None) -> Sentiment:
         complaint=bool(complaints),
         complaint_signals=[s.text for s in complaints],
         reasons=reasons,
+        crisis=tuple(matches),
     )

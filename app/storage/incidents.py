@@ -162,3 +162,20 @@ def incident_periods(
         sa.or_(incidents.c.resolution.is_(None), incidents.c.resolution != "false_positive"),
     )
     return [(start, end or now) for start, end in conn.execute(stmt)]
+
+
+def live_incidents(conn: sa.Connection, *, workspace_id: int, brand_id: int) -> list[dict[str, Any]]:
+    """The brand's open and acknowledged incidents."""
+    stmt = sa.select(incidents).where(
+        incidents.c.workspace_id == workspace_id, incidents.c.brand_id == brand_id, incidents.c.status != "resolved"
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def lock_brand_for_detection(conn: sa.Connection, *, brand_id: int) -> bool:
+    """Take the brand's row lock for this transaction (PostgreSQL), so that two alert workers never evaluate
+    the same brand at once; False when another worker holds it. SQLite write transactions are already serial."""
+    if conn.dialect.name != "postgresql":
+        return True
+    stmt = sa.select(brands.c.id).where(brands.c.id == brand_id).with_for_update(skip_locked=True)
+    return conn.execute(stmt).first() is not None

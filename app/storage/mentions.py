@@ -171,3 +171,29 @@ def count_mentions(conn: sa.Connection, *, workspace_id: int) -> int:
     """How many mentions the workspace holds."""
     stmt = sa.select(sa.func.count()).select_from(mentions).where(mentions.c.workspace_id == workspace_id)
     return conn.execute(stmt).scalar_one()
+
+
+def brand_mention_points(
+    conn: sa.Connection, *, brand_id: int, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """What detection needs of a brand's mentions published in [since, until], oldest first."""
+    stmt = (
+        sa.select(
+            mentions.c.id,
+            mentions.c.published_at,
+            mentions.c.source_id,
+            mentions.c.author,
+            mentions.c.author_reach,
+            mentions.c.sentiment_label,
+            mentions.c.complaint,
+            mentions.c.risk,
+            mentions.c.scores,
+            mentions.c.engagement,
+        )
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .where(
+            mention_brands.c.brand_id == brand_id, mentions.c.published_at >= since, mentions.c.published_at <= until
+        )
+        .order_by(mentions.c.published_at, mentions.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]

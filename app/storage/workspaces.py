@@ -38,3 +38,8 @@ def update_workspace(conn: sa.Connection, *, workspace_id: int, values: dict[str
     if changes:
         conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id).values(**changes))
     return get_workspace_by_id(conn, workspace_id=workspace_id)
+
+
+def list_workspaces(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Every workspace, by id."""
+    return [dict(r) for r in conn.execute(sa.select(workspaces).order_by(workspaces.c.id)).mappings()]

@@ -13,6 +13,7 @@ import pytest
 
 from alerts.complaints import ComplaintSignal, _patterns, find_complaints
 from alerts.prefilter import StemIndex, required_stems, words_of
+from alerts.sentiment import score_sentiment
 from alerts.tokens import clean, fold
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,3 +205,32 @@ def test_the_prefilter_never_changes_an_answer() -> None:
 
 def test_the_prefilter_words_include_what_tokens_split() -> None:
     assert {"attends", "j'attends", "n'a", "a"} <= words_of("j'attends, il n'a rien")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("easyJet, where the carry-on costs more than the seat. Innovation at its finest.", "en"),
+        ("Nothing says luxury like a $400 room facing the parking garage.", "en"),
+        ("Vueling, la seule compagnie où l'embarquement dure plus longtemps que le vol.", "fr"),
+        ("8€ de frais pour m'informer que j'avais 8€ de découvert. Logique imparable.", "fr"),
+    ],
+)
+def test_sarcastic_frames_are_complaints_in_disguise(text: str, lang: str) -> None:
+    assert "sarcasm" in kinds(text, lang)
+    assert score_sentiment(text, lang).label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "kind"),
+    [
+        ("PayPal locked my account after a login from my own laptop.", "en", "outage"),
+        ("Uber Eats delivered someone else's order. Entirely different restaurant.", "en", "broken"),
+        ("The connection drops every evening between 8 and 10.", "en", "outage"),
+        ("Il manquait 4 vis et une étagère dans le carton.", "fr", "broken"),
+        ("Ma carte est bloquée depuis lundi sans explication.", "fr", "outage"),
+        ("Decathlon ne m'a jamais prévenu de quoi que ce soit.", "fr", "no_answer"),
+    ],
+)
+def test_factual_failures_of_version_2(text: str, lang: str, kind: str) -> None:
+    assert kind in kinds(text, lang)

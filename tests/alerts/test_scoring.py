@@ -19,9 +19,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
     seen: list[tuple[str, str | None]] = []
     real = scoring.score_sentiment
 
-    def counting(text: str, lang: str | None = None):
+    def counting(text: str, lang: str | None = None, **options):
         seen.append((text, lang))
-        return real(text, lang)
+        return real(text, lang, **options)
 
     monkeypatch.setattr(scoring, "score_sentiment", counting)
     return seen

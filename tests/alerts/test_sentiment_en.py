@@ -210,3 +210,17 @@ def test_sarcasm_is_negative(text: str) -> None:
 )
 def test_sincere_thanks_around_a_failure_stay_positive(text: str) -> None:
     assert en(text).label == "positive", en(text).reasons
+
+
+def test_single_scare_quotes_contest_a_claim_but_not_inside_a_question() -> None:
+    claim = score_sentiment("Support is asking me for 'proof of origin' for the charger that came in the box.", "en")
+    assert claim.label == "negative" and any("scare quotes" in r for r in claim.reasons["rules"])
+    asked = score_sentiment("Does 'pending' mean the payment went through?", "en")
+    assert asked.label == "neutral"
+    assert score_sentiment("It's my sister's order, she'll love it", "en").label == "positive"  # apostrophes
+
+
+def test_like_is_praise_only_as_a_verb_with_its_subject() -> None:
+    assert score_sentiment("I feel like the app is slower every week", "en").compound <= 0
+    assert score_sentiment("I like the new app", "en").label == "positive"
+    assert score_sentiment("I don't like the new app", "en").label == "negative"

@@ -1,0 +1,267 @@
+"""The alert role's detection step: evaluate each brand, then open, grow, calm or resolve its incidents.
+
+The decisions are alerts.detection's (pure); this module loads what they need and stores what they decide.
+Live detection, imported history and `vigie backtest` all go through `detect_brand` at a given `now`, so they
+open the same incidents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from alerts.detection.config import DetectionConfig, severity_rank
+from alerts.detection.evaluate import evaluate_brand
+from alerts.detection.explain import explain
+from alerts.detection.findings import Component, Finding
+from alerts.detection.lifecycle import Assessment, assess
+from alerts.detection.series import MentionPoint
+from app.db import reading, writing
+from app.db.schema import utcnow
+from app.storage import incidents as store
+from app.storage.brands import list_brands
+from app.storage.mentions import brand_mention_points
+from app.storage.workspaces import list_workspaces
+
+REOPEN_WITHIN = timedelta(hours=6)  # a flare-up this soon after resolution is the same crisis: reopen it
+SCORE_HISTORY = 288  # one day of 5-minute evaluations kept on the incident
+ACTOR = "vigie"
+
+
+def mention_point(row: dict[str, Any]) -> MentionPoint:
+    """A stored mention as detection sees it (crisis terms come from the risk reasons)."""
+    signals = ((row.get("scores") or {}).get("risk") or {}).get("signals") or []
+    terms = next((s["detail"] for s in signals if s.get("signal") == "crisis_terms"), "")
+    engagement = sum(v for v in (row.get("engagement") or {}).values() if isinstance(v, int))
+    return MentionPoint(
+        mention_id=row["id"],
+        published_at=row["published_at"],
+        source_id=row["source_id"],
+        author=row["author"],
+        author_reach=row["author_reach"],
+        negative=row["sentiment_label"] == "negative",
+        complaint=bool(row["complaint"]),
+        risk=row["risk"] or 0,
+        crisis_terms=tuple(t.strip() for t in terms.split(",") if t.strip()),
+        engagement=engagement,
+    )
+
+
+def finding_to_dict(f: Finding) -> dict[str, Any]:
+    """A finding as JSON (stored on the incident: the recorded peak that the next evaluation compares with)."""
+    return {
+        "kind": f.kind,
+        "severity": f.severity,
+        "score": f.score,
+        "subject": f.subject,
+        "components": [
+            {"name": c.name, "value": c.value, "contribution": c.contribution, "detail": c.detail} for c in f.components
+        ],
+        "window_start": f.window_start.isoformat(),
+        "window_end": f.window_end.isoformat(),
+        "mention_ids": list(f.mention_ids),
+        "facts": f.facts,
+    }
+
+
+def finding_from_dict(d: dict[str, Any]) -> Finding:
+    """The inverse of finding_to_dict."""
+    return Finding(
+        kind=d["kind"],
+        severity=d["severity"],
+        score=d["score"],
+        subject=d.get("subject", ""),
+        components=tuple(Component(**c) for c in d["components"]),
+        window_start=datetime.fromisoformat(d["window_start"]),
+        window_end=datetime.fromisoformat(d["window_end"]),
+        mention_ids=tuple(d["mention_ids"]),
+        facts=d.get("facts", {}),
+    )
+
+
+def detect_brand(
+    conn: sa.Connection,
+    *,
+    workspace: dict[str, Any],
+    brand: dict[str, Any],
+    now: datetime,
+    config: DetectionConfig | None = None,
+) -> list[str]:
+    """Evaluate one brand at `now` and apply the result to its incidents; returns what happened, for logs."""
+    config = config or DetectionConfig()
+    rows = brand_mention_points(conn, brand_id=brand["id"], since=now - timedelta(days=config.history_days), until=now)
+    since = now - timedelta(days=config.history_days)
+    excluded = store.incident_periods(conn, workspace_id=workspace["id"], brand_id=brand["id"], since=since, now=now)
+    findings = evaluate_brand(
+        [mention_point(r) for r in rows], now=now, tz=workspace["timezone"], config=config, excluded=excluded
+    )
+    current = {f.dedup_key(brand["id"]): f for f in findings}
+    live = {i["dedup_key"]: i for i in store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"])}
+    done = []
+    for key in sorted(set(current) | set(live)):
+        done.append(_apply(conn, workspace, brand, key, live.get(key), current.get(key), now, config))
+    return [d for d in done if d != "none"]
+
+
+def _apply(
+    conn: sa.Connection,
+    workspace: dict,
+    brand: dict,
+    key: str,
+    incident: dict | None,
+    finding: Finding | None,
+    now: datetime,
+    config: DetectionConfig,
+) -> str:
+    previous = finding_from_dict(incident["summary"]["recorded"]) if incident else None
+    verdict = assess(previous, finding, calm_streak=incident["calm_streak"] if incident else 0, config=config)
+    if verdict.action == "open":
+        _open(conn, workspace, brand, key, verdict, now)
+    elif incident is not None and verdict.action in ("grow", "continue"):
+        _update(conn, workspace, brand, incident, verdict, finding, now)
+    elif incident is not None and verdict.action == "calm":
+        store.update_incident(conn, incident_id=incident["id"], values={"calm_streak": verdict.calm_streak})
+    elif incident is not None and verdict.action == "resolve":
+        values = {
+            "status": "resolved",
+            "resolved_at": now,
+            "resolution": "auto",
+            "updated_at": now,
+            "calm_streak": verdict.calm_streak,
+        }
+        store.update_incident(conn, incident_id=incident["id"], values=values)
+        _event(conn, incident["id"], "resolved", incident["severity"], incident["score"], now, reason="auto")
+    return verdict.action
+
+
+def _event(
+    conn: sa.Connection, incident_id: int, type: str, severity: str, score: int, at: datetime, **detail: Any
+) -> None:
+    store.add_event(
+        conn, incident_id=incident_id, type=type, at=at, severity=severity, score=score, actor=ACTOR, detail=detail
+    )
+
+
+def _fields(workspace: dict, brand: dict, f: Finding, now: datetime, history: list) -> dict[str, Any]:
+    volume = f.facts.get("volume") if isinstance(f.facts.get("volume"), int) else len(f.mention_ids)
+    return {
+        "severity": f.severity,
+        "score": f.score,
+        "mention_count": volume,
+        "window_end": max(f.window_end, now),
+        "explanation": explain(f, lang=workspace["language"], brand=brand["name"], tz=workspace["timezone"]),
+        "updated_at": now,
+        "calm_streak": 0,
+        "peak_rate": f.facts.get("rate_per_hour"),
+        "summary": {
+            "recorded": finding_to_dict(f),
+            "score_history": (history + [[now.isoformat(), f.score]])[-SCORE_HISTORY:],
+        },
+    }
+
+
+def _open(conn: sa.Connection, workspace: dict, brand: dict, key: str, verdict: Assessment, now: datetime) -> None:
+    f = verdict.record
+    assert f is not None
+    reopened = store.last_resolved_since(conn, workspace_id=workspace["id"], dedup_key=key, since=now - REOPEN_WITHIN)
+    values = _fields(workspace, brand, f, now, [])
+    if reopened is not None:
+        values.update(
+            status="open",
+            resolved_at=None,
+            resolution=None,
+            resolution_note=None,
+            acknowledged_at=None,
+            peak_score=max(reopened["peak_score"], f.score),
+        )
+        store.update_incident(conn, incident_id=reopened["id"], values=values)
+        incident_id, kind = reopened["id"], "reopened"
+    else:
+        values.update(
+            workspace_id=workspace["id"],
+            brand_id=brand["id"],
+            kind=f.kind,
+            dedup_key=key,
+            status="open",
+            peak_score=f.score,
+            window_start=f.window_start,
+            opened_at=now,
+        )
+        incident_id, kind = store.create_incident(conn, values=values), "opened"
+        if incident_id is None:
+            return  # another alert worker opened it a moment ago
+    store.link_mentions(conn, incident_id=incident_id, mention_ids=list(f.mention_ids))
+    _event(conn, incident_id, kind, f.severity, f.score, now, explanation=values["explanation"])
+
+
+def _update(
+    conn: sa.Connection,
+    workspace: dict,
+    brand: dict,
+    incident: dict,
+    verdict: Assessment,
+    finding: Finding | None,
+    now: datetime,
+) -> None:
+    shown = finding or verdict.record
+    assert shown is not None
+    history = incident["summary"].get("score_history", [])
+    values = _fields(workspace, brand, shown, now, history)
+    values["peak_score"] = max(incident["peak_score"], shown.score)
+    if verdict.action == "continue":  # keep the recorded peak: the next evaluation compares with it
+        values["summary"]["recorded"] = incident["summary"]["recorded"]
+    store.update_incident(conn, incident_id=incident["id"], values=values)
+    store.link_mentions(conn, incident_id=incident["id"], mention_ids=list(shown.mention_ids))
+    if verdict.action == "grow":
+        escalated = severity_rank(shown.severity) > severity_rank(incident["severity"])
+        _event(
+            conn,
+            incident["id"],
+            "escalated" if escalated else "updated",
+            shown.severity,
+            shown.score,
+            now,
+            explanation=values["explanation"],
+        )
+
+
+def replay(
+    conn: sa.Connection,
+    *,
+    workspace: dict[str, Any],
+    brands: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    step: timedelta = timedelta(minutes=5),
+    config: DetectionConfig | None = None,
+) -> int:
+    """Run detection for `brands` at every `step` from `start` to `end`, as live polling would have; returns
+    how many evaluations changed an incident. Used for imported history and by `vigie backtest`."""
+    changes, now = 0, start
+    while now <= end:
+        for brand in brands:
+            changes += len(detect_brand(conn, workspace=workspace, brand=brand, now=now, config=config))
+        now += step
+    return changes
+
+
+class DetectWorker:
+    """The alert role's clock job: evaluate every brand of every workspace at the current time."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def tick(self, now: datetime | None = None) -> int:
+        """One evaluation of every brand, one transaction per brand; returns how many incidents changed."""
+        now = now or utcnow()
+        with reading(self.engine) as conn:
+            work = [(ws, list_brands(conn, workspace_id=ws["id"])) for ws in list_workspaces(conn)]
+        changed = 0
+        for workspace, brands in work:
+            for brand in brands:
+                with writing(self.engine) as conn:
+                    if store.lock_brand_for_detection(conn, brand_id=brand["id"]):
+                        changed += len(detect_brand(conn, workspace=workspace, brand=brand, now=now))
+        return changed
