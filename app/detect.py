@@ -238,12 +238,28 @@ def replay(
     config: DetectionConfig | None = None,
 ) -> int:
     """Run detection for `brands` at every `step` from `start` to `end`, as live polling would have; returns
-    how many evaluations changed an incident. Used for imported history and by `vigie backtest`."""
-    changes, now = 0, start
-    while now <= end:
-        for brand in brands:
-            changes += len(detect_brand(conn, workspace=workspace, brand=brand, now=now, config=config))
-        now += step
+    how many evaluations changed an incident. Used for imported history and by `vigie backtest`.
+
+    Steps with no mention in the longest storm window and no live incident are skipped: nothing can open
+    there (silences are a live concern: a collector that was down in the past is not news), so replaying
+    months of history costs what its busy hours cost.
+    """
+    config = config or DetectionConfig()
+    reach = timedelta(minutes=max(config.storm_windows_minutes))
+    changes = 0
+    for brand in brands:
+        rows = brand_mention_points(conn, brand_id=brand["id"], since=start - reach, until=end)
+        times = [r["published_at"] for r in rows]
+        live = bool(store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"]))
+        index, now = 0, start
+        while now <= end:
+            while index < len(times) and times[index] <= now - reach:
+                index += 1
+            if live or (index < len(times) and times[index] <= now):
+                done = detect_brand(conn, workspace=workspace, brand=brand, now=now, config=config)
+                changes += len(done)
+                live = bool(store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"]))
+            now += step
     return changes
 
 

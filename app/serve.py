@@ -14,6 +14,7 @@ from app.clock import start_clock
 from app.collect import CollectWorker
 from app.config_file import ConfigError, apply_config, load_config
 from app.db import writing
+from app.detect import DetectWorker
 from app.logs import configure_logging
 from app.settings import Settings
 
@@ -33,9 +34,14 @@ def run(settings: Settings) -> None:
             report = apply_config(conn, config)
         log.info("config applied", extra={"created": len(report.created), "updated": len(report.updated)})
     worker = scheduler = None
+    jobs: dict = {}
     if "collect" in settings.role_set:
         worker = CollectWorker(engine, settings)
-        scheduler = start_clock(worker, tick_seconds=settings.collect_tick_seconds)
+        jobs["collect"] = (worker, settings.collect_tick_seconds)
+    if "alert" in settings.role_set:
+        jobs["detect"] = (DetectWorker(engine), settings.detect_tick_seconds)
+    if jobs:
+        scheduler = start_clock(jobs)
     try:
         if "api" in settings.role_set:
             from app.api import create_app

@@ -22,12 +22,15 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `vigie serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `vigie serve` listens on.")
-    roles: str = Field("api,collect", description="Roles of `vigie serve`: any of api, collect.")
+    roles: str = Field("alert,api,collect", description="Roles of `vigie serve`: any of api, collect, alert.")
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     collect_tick_seconds: float = Field(5.0, gt=0, description="How often a collector claims due sources.")
     collect_batch_size: int = Field(20, ge=1, description="How many due sources one tick claims at most.")
     collect_concurrency: int = Field(8, ge=1, description="How many sources are fetched at once.")
+    detect_tick_seconds: float = Field(
+        60.0, gt=0, description="How often the alert role evaluates every brand for storms and silences."
+    )
     lease_seconds: int = Field(120, ge=10, description="How long a claimed source stays leased to a worker.")
     default_interval_seconds: int = Field(900, ge=30, description="Check interval of a source without one.")
     min_interval_seconds: int = Field(30, ge=1, description="Shortest allowed time between two checks.")
@@ -52,9 +55,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_roles(cls, value: str) -> str:
         roles = {r.strip() for r in value.split(",") if r.strip()}
-        unknown = roles - {"api", "collect"}
+        unknown = roles - {"api", "collect", "alert"}
         if unknown or not roles:
-            raise ValueError(f"unknown role(s) {sorted(unknown)}; use a comma list of: api, collect")
+            raise ValueError(f"unknown role(s) {sorted(unknown)}; use a comma list of: api, collect, alert")
         return ",".join(sorted(roles))
 
     @field_validator("log_level")

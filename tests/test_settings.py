@@ -45,7 +45,7 @@ def test_an_invalid_setting_names_the_variable_and_what_to_do(monkeypatch: pytes
     monkeypatch.setenv("VIGIE_ROLES", "api,dance")
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code != 0
-    assert "VIGIE_ROLES" in result.output and "use a comma list of: api, collect" in result.output
+    assert "VIGIE_ROLES" in result.output and "use a comma list of: api, collect, alert" in result.output
 
 
 def test_a_fetch_longer_than_the_lease_is_refused() -> None:

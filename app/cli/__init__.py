@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import load_settings
+from app.cli.detection import backtest_cmd
 from app.cli.mentions import collect_cmd, import_cmd, score_cmd
 from app.cli.setup import config_group, sources_group
 
@@ -40,5 +41,5 @@ def serve(config_file: Path | None, host: str | None, port: int | None, roles: s
     run(load_settings(host=host, port=port, roles=roles, config=config_file))
 
 
-for command in (config_group, sources_group, import_cmd, score_cmd, collect_cmd):
+for command in (config_group, sources_group, import_cmd, score_cmd, collect_cmd, backtest_cmd):
     main.add_command(command)

@@ -13,8 +13,10 @@ from alerts.scoring import Scorer, ScoringContext
 from app.cli.common import load_settings, migrated_engine
 from app.db import writing
 from app.db.schema import utcnow
+from app.detect import replay
 from app.importer import read_import_file
 from app.pipeline import IngestReport, ingest_drafts, load_ingest_context
+from app.storage.brands import list_brands
 from app.storage.sources import ensure_internal_source
 from app.storage.workspaces import ensure_workspace
 
@@ -44,7 +46,7 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
         )
     settings = load_settings()
     engine = migrated_engine(settings)
-    total = IngestReport()
+    total, opened = IngestReport(), 0
     try:
         with writing(engine) as conn:
             ws = ensure_workspace(conn, name=workspace or settings.default_workspace)
@@ -64,6 +66,7 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
                 total.new += report.new
                 total.duplicate += report.duplicate
                 total.unmatched += report.unmatched
+            opened = _detect_imported(conn, ws, [m.published_at for m in parsed.mentions if m.published_at])
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -73,8 +76,18 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
     verb = "would import" if dry_run else "imported"
     click.echo(
         f"{file}: read {total.fetched}, {verb} {total.new} new, {total.duplicate} duplicate(s), "
-        f"{total.unmatched} matching no brand, {len(parsed.problems)} invalid line(s) skipped"
+        f"{total.unmatched} matching no brand, {len(parsed.problems)} invalid line(s) skipped; "
+        f"detection replayed over the imported period: {opened} incident change(s)"
     )
+
+
+def _detect_imported(conn: Any, workspace: dict[str, Any], times: list) -> int:
+    """Replay detection over the imported period, as live polling would have seen it."""
+    if not times:
+        return 0
+    end = min(max(times), utcnow())
+    brands = list_brands(conn, workspace_id=workspace["id"])
+    return replay(conn, workspace=workspace, brands=brands, start=min(times), end=end)
 
 
 @click.command("score")
