@@ -108,3 +108,20 @@ def test_a_benign_launch_spike_opens_nothing_above_info(sncf, engine) -> None:
     _push(sncf, _mentions(launch, STORM_AT, 120, timedelta(minutes=40), "launch"))
     _replay(engine, STORM_AT - timedelta(hours=1), STORM_AT + timedelta(hours=1))
     assert [i for i in _incidents(engine) if i["severity"] != "info"] == []
+
+
+@pytest.mark.slow
+def test_backtest_lists_the_storm_it_would_open_and_stores_nothing(sncf, engine, database_url, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    _push(sncf, _mentions(STORM, STORM_AT, 80, timedelta(minutes=40), "storm"))
+    monkeypatch.setenv("VIGIE_DATABASE_URL", database_url)
+    since, until = (STORM_AT - timedelta(hours=1)).isoformat(), (STORM_AT + timedelta(hours=2)).isoformat()
+    result = CliRunner().invoke(main, ["backtest", "--since", since, "--until", until], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    storm_lines = [line for line in result.output.splitlines() if " storm " in line]
+    assert len(storm_lines) == 1 and "SNCF" in storm_lines[0]
+    assert "incident(s) would have been opened" in result.output
+    assert _incidents(engine) == []  # a backtest stores nothing
