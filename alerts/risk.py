@@ -6,31 +6,35 @@ lands around 30-45 (one that shouts, insists "!!!" and calls the brand out peaks
 starts), crisis vocabulary in a negative text reaches 60, and the same text from a big account 80 or more.
 `alerts.scoring.CRISIS_THRESHOLD` (calibrated on the labelled dev sets) turns the score into a crisis flag.
 
-| signal         | contribution                                                                             |
-|----------------|------------------------------------------------------------------------------------------|
-| negativity     | compound <= -0.05: 8 + 22 x min(1, (-compound - 0.05) / 0.70), so 8 to 30                |
-| complaint      | 10 when the sentiment engine flags a complaint (refund, cancelled, no answer...)         |
-| crisis_terms   | distinct terms by weight (files: 40 crisis, 25 escalation, 20 calls to share, 5 blame):  |
-|                | the heaviest counts in full, each next one for half, capped at 55; then x 1 in a         |
-|                | negative or neutral text (news reports a recall in a neutral tone), x 0.25 in a positive |
-|                | one ("pas d'arnaque, super service")                                                     |
-| intensity      | 5 for shouting (>= 3 words in capitals, >= 40% of the words), 2 per "!!"/"?!" run,       |
-|                | capped at 6; none in a positive text (enthusiasm is not anger)                           |
-| direct_address | 5 (negative) or 3 (neutral) when the brand is named or @-mentioned with a question or an |
-|                | imperative ("@sncf remboursez-moi", "why?"): a request that may go unanswered            |
-| author_reach   | followers from 1k: 5 + 7 x (log10(n) - 3), so 1k: 5, 10k: 12, 100k: 19, 1M: 26; max 30   |
-| engagement     | likes + 2 comments + 3 shares + views/100: 5 x (log10(n) - 1), so 100: 5, 10k: 15;       |
-|                | max 20                                                                                   |
+| signal          | contribution                                                                            |
+|-----------------|-----------------------------------------------------------------------------------------|
+| negativity      | compound <= -0.05: 8 + 22 x min(1, (-compound - 0.05) / 0.70), so 8 to 30               |
+| complaint       | 10 when the sentiment engine flags a complaint (refund, cancelled, no answer...)        |
+| crisis_terms    | distinct terms by weight (files: 40 a crisis on its own, 25 serious, 20 spread or      |
+|                 | scale, 10 weak, 5 blame): the heaviest counts in full, each next one for half, capped   |
+|                 | at 55; x 0.5 when nothing names a harm or a call to share and only one kind of          |
+|                 | amplifier is there ("200 people in the queue", "UFC-Que Choisir"), or when the heaviest |
+|                 | term is under 20; then x 1 in a negative or neutral text (news reports a recall in a    |
+|                 | neutral tone), x 0.25 in a positive one ("pas d'arnaque, super service")                |
+| crisis_question | 10 when a neutral text asks about a heavy health or data term (a recall, a leak):       |
+|                 | customers asking means the crisis conversation has started                              |
+| intensity       | 5 for shouting (>= 3 words in capitals, >= 40% of the words), 2 per "!!"/"?!" run,      |
+|                 | capped at 6; none in a positive text (enthusiasm is not anger)                          |
+| direct_address  | 5 (negative) or 3 (neutral) when the brand is named or @-mentioned with a question or   |
+|                 | an imperative ("@sncf remboursez-moi", "why?"): a request that may go unanswered        |
+| author_reach    | followers from 1k: 5 + 7 x (log10(n) - 3), so 1k: 5, 10k: 12, 100k: 19, 1M: 26; max 30  |
+| engagement      | likes + 2 comments + 3 shares + views/100: 5 x (log10(n) - 1), so 100: 5, 10k: 15;      |
+|                 | max 20                                                                                  |
 
 Reach and engagement amplify what the text says: they are multiplied by min(1, text score / 40), so a
 cheerful post from a million-follower account is not a risk, and a complaint from one is.
 
-Crisis terms live in versioned data files (`alerts/data/crisis_terms_<lang>.txt`). Matching is accent- and
-case-insensitive on whole words and phrases, tolerates a plural -s/-x/-es, and reads hashtags that start
-with a term (#BoycottSNCF). A leading "RT @user:" (a repost marker) is not a call to share. Everything here
-is pure and takes ~15 us for a tweet.
+Crisis terms live in versioned data files (`alerts/data/crisis_terms_<lang>.txt`), organised by domain, and
+are matched by `alerts.crisis` (accent- and case-insensitive, plurals, `prefix*` wildcards, hashtags,
+structural cues such as "50 000 partages"). The sentiment engine matches them once per text and passes them
+on (`matches=`); a harm they name also makes the text negative (alerts/blend.py). Everything here is pure;
+with the matches given it takes ~10 us for a tweet, ~20 us when it has to match them itself.
 """
-
 from __future__ import annotations
 
 import math
@@ -56,7 +60,7 @@ POLARITY_FACTOR = {"negative": 1.0, "neutral": 1.0, "positive": 0.25}
 AMPLIFYING = frozenset({"media", "scale", "authority", "vulnerable", "exposure"})
 WEAK = frozenset({"blame", "other"})  # these never make amplifiers count in full
 AMPLIFIER_ALONE = 0.5
-NUDGE_ONLY = 20  # terms lighter than this count only next to a heavier one
+NUDGE_ONLY = 20  # when the heaviest term is lighter than this, the terms count for half: a nudge
 HEAVY = 40  # the weight of a term that names a crisis on its own
 ASKED_ABOUT = frozenset({"health", "data"})  # recalls, contamination, leaks: what customers ask about
 CRISIS_QUESTION_POINTS = 10
@@ -69,7 +73,9 @@ ADDRESS_POINTS, ADDRESS_POINTS_NEUTRAL = 5, 3
 INTENSITY_CAP = 6
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_CAPS = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-Þ]{3,}(?!\w)")  # a word of 3+ capitals, accented ones included
+# A word of 3+ capitals, accented ones included. The class comes first (the regex engine then skips to the next
+# capital); the lookbehind after it says the capital starts a word.
+_CAPS = re.compile(r"[A-ZÀ-ÖØ-Þ](?<!\w[A-ZÀ-ÖØ-Þ])[A-ZÀ-ÖØ-Þ]{2,}(?!\w)")
 _BURST = re.compile(r"[!?]{2,}")
 _HANDLE = re.compile(r"@(\w+)")
 # Requests a brand is expected to answer. Polite markers count anywhere; a bare verb only where an imperative

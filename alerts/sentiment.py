@@ -1,8 +1,11 @@
 """Sentiment of a mention for the brand: compound score, label, complaint flag, and the reasons for each.
 
 French goes to Vigie's French engine (alerts/french.py), everything else to VADER (alerts/english.py); both
-then get complaint awareness (alerts/complaints.py) and the same blending (alerts/blend.py). A Sentiment
-is built fresh for every call; treat its lists and dict as read-only all the same, since callers may cache.
+then get complaint awareness (alerts/complaints.py), the harms the crisis vocabulary names (alerts/crisis.py:
+a burn, a lawsuit, a leak are negative for the brand even when told flatly) and the same blending
+(alerts/blend.py). The crisis terms found are kept on the Sentiment, so that the risk does not look again.
+A Sentiment is built fresh for every call; treat its lists and dict as read-only all the same, since callers
+may cache.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class Baseline:
     cluster_factor: float = 2.0  # φ: mentions per independent voice, reposts included
     crisis_share: float = 0.02  # share of mentions that usually carry a crisis term
     big_negative_share: float = 0.002  # share of mentions that are negative and from a big author
-    negative_peak: int = 0  # most negative mentions ordinary traffic put in such a window (2nd peak)
+    negative_peak: float = 0.0  # most negatives beyond the expected that ordinary traffic put in such a window
     hour_of_week: int = 0  # of the window's last minute, local time: "on a Tuesday 14:00"
     thin: bool = False  # too little history to trust: storms are capped at warning
 
@@ -91,7 +91,7 @@ class Profile:
     crisis_share: float
     big_negative_share: float
     source_shares: dict[int, float]
-    negative_peaks: dict[int, int]  # window minutes -> ordinary peak of negative mentions
+    negative_peaks: dict[int, float]  # window minutes -> ordinary peak of negatives beyond the expected
     evidence: int
     hours: int  # usable history hours
     variance_floor: float
@@ -147,7 +147,7 @@ class Profile:
             cluster_factor=self.cluster_factor,
             crisis_share=self.crisis_share,
             big_negative_share=self.big_negative_share,
-            negative_peak=self.negative_peaks.get(minutes, 0),
+            negative_peak=self.negative_peaks.get(minutes, 0.0),
             hour_of_week=hour_of_week(last_minute, self.tz),
             thin=self.evidence < self.min_evidence,
         )
@@ -174,19 +174,23 @@ def build_profile(history: Sequence[Bucket], *, tz: str, excluded, config: Detec
     else:
         rates, phi, alpha_h = [0.0] * HOURS_PER_WEEK, config.cluster_prior, config.dispersion_prior
         alpha_d = alpha_h / 2
-    peaks = {
-        m: ordinary_peak(usable.negatives, max(1, m * 60 // width), config.ordinary_peak_rank)
-        for m in config.storm_windows_minutes
-    }
     t, n = usable.totals, config.prior_mentions
     volume = t["volume"]
+    rates = [max(r, config.min_rate_per_hour) for r in rates]
+    negative_share = (t["negative"] + n * config.usual_negative_prior) / (volume + n)
+    per_bucket = [negative_share * r * width / 3600 for r in rates]  # negatives expected in a bucket, per slot
+    excess = [None if v is None else v - per_bucket[s] for v, s in zip(usable.negatives, usable.slots, strict=True)]
+    peaks = {
+        m: ordinary_peak(excess, max(1, m * 60 // width), config.ordinary_peak_rank)
+        for m in config.storm_windows_minutes
+    }
     return Profile(
         tz=tz,
-        rates=tuple(max(r, config.min_rate_per_hour) for r in rates),
+        rates=tuple(rates),
         cluster_factor=phi,
         dispersion_hour=alpha_h,
         dispersion_day=max(config.dispersion_bounds[0], alpha_d),
-        negative_share=(t["negative"] + n * config.usual_negative_prior) / (volume + n),
+        negative_share=negative_share,
         crisis_share=(t["crisis"] + n * 0.02) / (volume + n),
         big_negative_share=(t["big"] + n * 0.002) / (volume + n),
         source_shares={s: c / volume for s, c in usable.sources.items()} if volume else {},

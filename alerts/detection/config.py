@@ -37,8 +37,8 @@ class DetectionConfig:
     exclude_before_minutes: int = 60
     exclude_after_minutes: int = 240
     winsor_sigmas: float = 4.0  # history hours above mean + 4 sd (robust) are clipped: a past launch not marked
-    ordinary_peak_rank: int = 2  # the 2nd-largest negative peak of the history is what ordinary traffic reaches
-    ordinary_peak_margin: float = 1.5  # a warning needs this many times more negatives than that
+    ordinary_peak_rank: int = 2  # the 2nd-largest negative excess of the history is what ordinary traffic reaches
+    ordinary_peak_margin: float = 2.0  # a warning needs twice that many negatives in windows under an hour
     usual_negative_prior: float = 0.2  # ordinary brands: 15-25 % of mentions are negative
     prior_mentions: float = 20.0  # weight of the priors on shares, in mentions
     min_evidence: int = 30  # history mentions below which the baseline is "thin" (storms capped at warning)
@@ -49,8 +49,8 @@ class DetectionConfig:
     weight_crisis: float = 20.0
     weight_reach: float = 10.0
     weight_velocity: float = 10.0
-    volume_z: tuple[float, float] = (3.0, 10.0)  # volume surprise: no points at z 3, full points at z 10
-    negative_lift: tuple[float, float] = (0.10, 0.40)  # negative share above the usual one: 0 to full points
+    volume_z: tuple[float, float] = (2.0, 6.0)  # volume surprise (z, over-dispersed): none at 2, full at 6
+    negative_lift: tuple[float, float] = (0.05, 0.30)  # negative share above the usual one: 0 to full points
     negative_z: tuple[float, float] = (1.0, 3.0)  # confidence in that lift (binomial, repost-inflated)
     crisis_z: tuple[float, float] = (1.0, 5.0)  # mentions with crisis terms, against their usual rate
     big_author_reach: int = 10_000  # an author from whom one post reaches more than a small town
@@ -58,7 +58,7 @@ class DetectionConfig:
     velocity_minutes: int = 15  # the last 15 minutes against the 45 before
     velocity_ratio: tuple[float, float] = (1.5, 4.0)
     min_volume: int = 4  # fewer mentions in a window are never a volume surprise
-    min_negative: int = 3  # fewer negative mentions never make a warning
+    min_negative: int = 6  # fewer negatives never page: one complaint and its reposts can make five
     negativity_gate: float = 5.0  # negative-share + crisis points needed above info: volume alone stays info
 
     # --- severities (storm score bands) and the incident lifecycle

@@ -18,6 +18,7 @@ volume alone (a launch, a contest, good press) never pages anyone.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -104,20 +105,31 @@ def _flat_velocity(recent: Sequence[Bucket], base: Baseline, config: DetectionCo
     )
 
 
-def _storm_severity(components: tuple[Component, ...], score: int, base: Baseline, t: WindowTotals, config):
-    severity = severity_for(score, config)
-    if severity is None:
-        return None, False
+def _storm_gate(components: tuple[Component, ...], base: Baseline, t: WindowTotals, hour: WindowTotals, config):
+    """Why a storm may not page (None if it may): the rules that keep noise at info whatever the score."""
     negativity = sum(c.contribution for c in components if c.name in ("negative_share", "crisis_terms"))
-    volume_only = negativity < config.negativity_gate
-    # More negative mentions than ordinary traffic ever brings (a complaint reposted a dozen times) is
-    # needed to page: before that, a high share of a handful is one angry voice, not a storm.
-    ordinary = t.negative <= max(config.min_negative - 1, config.ordinary_peak_margin * base.negative_peak)
-    if volume_only or ordinary:
-        severity = "info"
-    elif base.thin and severity == "critical":
-        severity = "warning"  # a storm on a brand we barely know: page, but do not claim certainty
-    return severity, volume_only
+    if negativity < config.negativity_gate:
+        return "volume_only"  # a launch, a contest, good press
+    # More negatives beyond the expected than ordinary traffic brings at worst. In a short window that worst
+    # is one complaint and its reposts, so twice as many are needed; over an hour or more, bursts average out.
+    margin = config.ordinary_peak_margin if base.window_minutes < 60 else 1.0
+    excess = t.negative - base.negative_share * base.expected_volume
+    if t.negative < config.min_negative or excess <= margin * base.negative_peak:
+        return "ordinary_peak"
+    # A short window must agree with the last hour: five negatives in 15 minutes amid an hour of cheerful
+    # launch posts are one complaint and its reposts, not a storm.
+    if hour.volume and hour.negative / hour.volume - base.negative_share < config.negative_lift[0]:
+        return "one_burst"
+    return None
+
+
+def _storm_severity(score: int, gate: str | None, base: Baseline, config: DetectionConfig) -> str | None:
+    severity = severity_for(score, config)
+    if severity is None or gate is not None:
+        return severity and "info"
+    if base.thin and severity == "critical":
+        return "warning"  # a storm on a brand we barely know: page, but do not claim certainty
+    return severity
 
 
 def detect_storm(
@@ -138,15 +150,22 @@ def detect_storm(
     width = (recent[1].start - recent[0].start).total_seconds() / 60 if len(recent) > 1 else config.bucket_minutes
     window = recent[-max(1, round(baseline.window_minutes / width)) :]
     t = add_up(window)
+    volume = _volume(t, baseline, config)
+    if velocity is None:
+        velocity = _flat_velocity(recent, baseline, config)
+    if volume.contribution == 0:  # an acceleration of nothing unusual (a burst of reposts) is not a storm
+        velocity = dataclasses.replace(velocity, contribution=0.0)
     components = (
-        _volume(t, baseline, config),
+        volume,
         _negative_share(t, baseline, config),
         _crisis_terms(t, baseline, config),
         _reach(t, baseline, config),
-        velocity if velocity is not None else _flat_velocity(recent, baseline, config),
+        velocity,
     )
     score = min(100, round(sum(c.contribution for c in components)))
-    severity, volume_only = _storm_severity(components, score, baseline, t, config)
+    hour = add_up(recent[-round(60 / width) :]) if baseline.window_minutes < 60 else t
+    gate = _storm_gate(components, baseline, t, hour, config)
+    severity = _storm_severity(score, gate, baseline, config)
     if severity is None:
         return None
     return Finding(
@@ -157,11 +176,11 @@ def detect_storm(
         window_start=now - timedelta(minutes=baseline.window_minutes),
         window_end=now,
         mention_ids=(),
-        facts=_storm_facts(t, baseline, config, volume_only),
+        facts=_storm_facts(t, baseline, config, gate),
     )
 
 
-def _storm_facts(t: WindowTotals, base: Baseline, config: DetectionConfig, volume_only: bool) -> dict:
+def _storm_facts(t: WindowTotals, base: Baseline, config: DetectionConfig, gate: str | None) -> dict:
     per_hour = 60 / base.window_minutes
     big = sorted(((a, r) for a, r in t.negative_authors.items() if r >= config.big_author_reach), key=lambda x: -x[1])
     return {
@@ -182,8 +201,9 @@ def _storm_facts(t: WindowTotals, base: Baseline, config: DetectionConfig, volum
         "big_author_count": len(big),
         "big_author_reach": config.big_author_reach,
         "sources": len(t.by_source),
-        "volume_only": volume_only,
-        "ordinary_negative_peak": base.negative_peak,
+        "volume_only": gate == "volume_only",
+        "gate": gate,  # why it stays at info despite its score: volume_only, ordinary_peak, one_burst
+        "ordinary_negative_peak": round(base.negative_peak, 1),
         "thin_history": base.thin,
     }
 

@@ -52,6 +52,7 @@ class Usable:
     totals: Counter
     sources: Counter
     negatives: list[int | None] = field(default_factory=list)  # per bucket, None when excluded
+    slots: list[int] = field(default_factory=list)  # per bucket, its hour of the week
 
 
 def _excluded_mask(history: Sequence[Bucket], excluded, width: int) -> list[bool]:
@@ -78,7 +79,7 @@ def usable_history(history: Sequence[Bucket], excluded, *, tz: str, width: int, 
     kept = [b for b, skip in zip(history, mask, strict=True) if not skip]
     out = Usable([], Counter(), Counter())
     out.negatives = [None if skip else b.negative for b, skip in zip(history, mask, strict=True)]
-    out.hours = _hours(history, mask, tz, width)
+    out.hours = _hours(history, mask, tz, width, out.slots)
     big_reach = config.big_author_reach
     out.totals.update(
         volume=sum(b.volume for b in kept),
@@ -91,8 +92,11 @@ def usable_history(history: Sequence[Bucket], excluded, *, tz: str, width: int, 
     return out
 
 
-def _hours(history: Sequence[Bucket], mask: list[bool], tz: str, width: int) -> list[Hour]:
-    """Usable local hours: a half-excluded hour is scaled up; a mostly-excluded one says too little."""
+def _hours(history: Sequence[Bucket], mask: list[bool], tz: str, width: int, slots: list[int]) -> list[Hour]:
+    """Usable local hours: a half-excluded hour is scaled up; a mostly-excluded one says too little.
+
+    `slots` receives the hour of the week of every bucket, excluded or not.
+    """
     hours: dict[int, Hour] = {}
     if not history:
         return []
@@ -104,6 +108,7 @@ def _hours(history: Sequence[Bucket], mask: list[bool], tz: str, width: int) -> 
         if hour is None:
             hour = hours[key] = Hour(key, slot)
         for j in range(i, min(i + step, len(history))):
+            slots.append(slot)
             if not mask[j]:
                 hour.volume += history[j].volume
                 hour.covered += 1
@@ -227,21 +232,22 @@ def daily_dispersion(hours: list[Hour], values: list[float], loo: list[float], p
     return (n * raw + weight * prior) / (n + weight)
 
 
-def ordinary_peak(negatives: list[int | None], n: int, rank: int) -> int:
-    """The `rank`-th largest count of negative mentions in `n` consecutive usable buckets, peaks apart.
+def ordinary_peak(excess: list[float | None], n: int, rank: int) -> float:
+    """The `rank`-th largest sum of `excess` over `n` consecutive usable buckets, peaks at least `n` apart.
 
-    What ordinary traffic reaches at worst: a complaint reposted a dozen times, a bad morning. Peaks
-    closer than a window are one event, so the second peak is another day's, not the first one's shoulder.
+    `excess` is, per bucket, negative mentions minus those expected (None when excluded): what ordinary
+    traffic brings at worst beyond its normal, a complaint reposted a dozen times on a quiet brand, a bad
+    morning on a large one. Peaks closer than a window are one event, so the second peak is another day's.
     """
-    counts, gaps = (
-        list(itertools.accumulate((v or 0 for v in negatives), initial=0)),
-        list(itertools.accumulate((v is None for v in negatives), initial=0)),
-    )  # prefix sums of negatives and of excluded buckets
-    sums = [counts[i + n] - counts[i] if gaps[i + n] == gaps[i] else -1 for i in range(len(negatives) - n + 1)]
+    sums_, gaps = (
+        list(itertools.accumulate((v or 0.0 for v in excess), initial=0.0)),
+        list(itertools.accumulate((v is None for v in excess), initial=0)),
+    )  # prefix sums of the excess and of excluded buckets
+    sums = [sums_[i + n] - sums_[i] if gaps[i + n] == gaps[i] else -1.0 for i in range(len(excess) - n + 1)]
     chosen: list[int] = []
     for i in heapq.nlargest(2 * n * rank, range(len(sums)), key=sums.__getitem__):
         if all(abs(i - j) >= n for j in chosen):
             chosen.append(i)
             if len(chosen) == rank:
-                return max(0, sums[i])
-    return 0
+                return max(0.0, sums[i])
+    return 0.0
