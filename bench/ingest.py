@@ -258,7 +258,7 @@ def refresh_statistics(engine: sa.Engine) -> None:
 def _empty_mentions(engine: sa.Engine) -> None:
     with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE mention_brands, mentions RESTART IDENTITY"))
+            conn.execute(sa.text("TRUNCATE mention_brands, mentions RESTART IDENTITY CASCADE"))
         else:
             conn.execute(sa.delete(mention_brands))
             conn.execute(sa.delete(mentions))
