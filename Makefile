@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/python eval/sentiment.py --set dev1 --check
 	$(BIN)/python eval/sentiment.py --set dev2
 	$(BIN)/python eval/sentiment.py --set holdout
+	$(BIN)/python eval/storms.py --size small --check
 	$(BIN)/python bench/scoring.py --repeat 2
 	$(BIN)/python bench/ingest.py --repeat 1
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

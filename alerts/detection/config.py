@@ -24,7 +24,11 @@ class DetectionConfig:
     history_days: int = 28  # four of each weekday: enough for a weekly rhythm, short enough to follow a trend
     storm_windows_minutes: tuple[int, ...] = (15, 60, 180)  # sudden bursts, fast storms, slow ramps
     baseline_gap_minutes: int = 180  # the latest hours never feed the baseline: a forming storm is not normal
-    shrink_hours: float = 2.0  # pseudo-observations pulling an hour-of-week towards the brand's day profile
+    # How far an hour may stray from its prior (relative), which sets how much the prior weighs against the
+    # data (see estimate.pseudo_hours): Monday 9:00 may differ by ~30 % from other weekday 9:00s; an hour
+    # of the day may differ from the day's mean by ~100 % (nights are quiet).
+    shrink_week: float = 0.3
+    shrink_day: float = 1.0
     min_rate_per_hour: float = 0.05  # expected-rate floor: a brand with no history is not "expected to be silent"
     variance_floor: float = 1.5  # no window variance below this: 2 mentions on a dead-quiet hour are not a peak
     cluster_prior: float = 2.0  # φ: a mention comes with about one repost, until the history says otherwise
@@ -38,7 +42,7 @@ class DetectionConfig:
     exclude_after_minutes: int = 240
     winsor_sigmas: float = 4.0  # history hours above mean + 4 sd (robust) are clipped: a past launch not marked
     ordinary_peak_rank: int = 2  # the 2nd-largest negative excess of the history is what ordinary traffic reaches
-    ordinary_peak_margin: float = 2.0  # a warning needs twice that many negatives in windows under an hour
+    ordinary_peak_margin: float = 2.0  # a warning needs more than twice that excess of negatives
     usual_negative_prior: float = 0.2  # ordinary brands: 15-25 % of mentions are negative
     prior_mentions: float = 20.0  # weight of the priors on shares, in mentions
     min_evidence: int = 30  # history mentions below which the baseline is "thin" (storms capped at warning)
@@ -58,8 +62,8 @@ class DetectionConfig:
     velocity_minutes: int = 15  # the last 15 minutes against the 45 before
     velocity_ratio: tuple[float, float] = (1.5, 4.0)
     min_volume: int = 4  # fewer mentions in a window are never a volume surprise
-    min_negative: int = 6  # fewer negatives never page: one complaint and its reposts can make five
-    negativity_gate: float = 5.0  # negative-share + crisis points needed above info: volume alone stays info
+    min_negative: int = 8  # fewer negatives never page: one complaint and its reposts can make seven
+    negativity_gate: float = 15.0  # negative-share + crisis points needed above info: volume alone stays info
 
     # --- severities (storm score bands) and the incident lifecycle
     info_score: int = 20

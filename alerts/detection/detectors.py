@@ -27,7 +27,7 @@ from alerts.detection.baseline import Baseline
 from alerts.detection.config import DetectionConfig, for_brand
 from alerts.detection.findings import Component, Finding, ramp, severity_for
 from alerts.detection.series import Bucket, MentionPoint, WindowTotals, add_up
-from alerts.detection.silence import detect_silence
+from alerts.detection.silence import detect_silence, voices_factor
 
 __all__ = [
     "Component",
@@ -50,8 +50,9 @@ def _volume(t: WindowTotals, base: Baseline, config: DetectionConfig) -> Compone
 def _negative_share(t: WindowTotals, base: Baseline, config: DetectionConfig) -> Component:
     n, p0 = t.volume, base.negative_share
     share = t.negative / n if n else 0.0
-    # Binomial variance times the cluster factor: a complaint and its reposts are not independent opinions.
-    variance = max(base.cluster_factor * n * p0 * (1 - p0), 1.0)
+    # Binomial variance times the cluster factor (never below its prior: four weeks of a quiet brand hold too
+    # few complaints to show how far one can be reposted): a complaint and its reposts are one opinion.
+    variance = max(voices_factor(base.cluster_factor, config) * n * p0 * (1 - p0), 1.0)
     z = (t.negative - n * p0) / math.sqrt(variance)
     points = config.weight_negative * ramp(share - p0, *config.negative_lift) * ramp(z, *config.negative_z)
     if t.negative < config.min_negative:
@@ -62,7 +63,7 @@ def _negative_share(t: WindowTotals, base: Baseline, config: DetectionConfig) ->
 def _crisis_terms(t: WindowTotals, base: Baseline, config: DetectionConfig) -> Component:
     n, share = t.volume, base.crisis_share
     expected = share * n
-    variance = max(base.cluster_factor * expected * (1 - share), 1.0)
+    variance = max(voices_factor(base.cluster_factor, config) * expected * (1 - share), 1.0)
     z = (t.crisis_terms - expected) / math.sqrt(variance)
     points = config.weight_crisis * ramp(z, *config.crisis_z) if t.crisis_terms >= 2 else 0.0
     top = ", ".join(f"{term} ×{count}" for term, count in t.terms.most_common(3))
@@ -110,11 +111,11 @@ def _storm_gate(components: tuple[Component, ...], base: Baseline, t: WindowTota
     negativity = sum(c.contribution for c in components if c.name in ("negative_share", "crisis_terms"))
     if negativity < config.negativity_gate:
         return "volume_only"  # a launch, a contest, good press
-    # More negatives beyond the expected than ordinary traffic brings at worst. In a short window that worst
-    # is one complaint and its reposts, so twice as many are needed; over an hour or more, bursts average out.
-    margin = config.ordinary_peak_margin if base.window_minutes < 60 else 1.0
+    # Twice the most negatives beyond the expected that ordinary traffic brought in four weeks (its second
+    # peak: one complaint and its reposts on a quiet brand, a bad Monday morning on a large one). A new
+    # record is not a storm: records happen every few weeks; twice the record does not.
     excess = t.negative - base.negative_share * base.expected_volume
-    if t.negative < config.min_negative or excess <= margin * base.negative_peak:
+    if t.negative < config.min_negative or excess <= config.ordinary_peak_margin * base.negative_peak:
         return "ordinary_peak"
     # A short window must agree with the last hour: five negatives in 15 minutes amid an hour of cheerful
     # launch posts are one complaint and its reposts, not a storm.

@@ -71,28 +71,39 @@ def _big_authors(facts: dict, lang: str) -> str | None:
     return f"{count} author{'s' if count > 1 else ''} > {_reach(threshold, lang)} followers"
 
 
+def _span(minutes: int, lang: str) -> str:
+    """ "the last 15 min" / « les 15 dernières minutes », "the last hour", "the last 3 h"."""
+    if lang == "fr":
+        if minutes == 60:
+            return "la dernière heure"
+        unit = "heures" if minutes % 60 == 0 else "minutes"
+        return f"les {minutes // 60 if unit == 'heures' else minutes} dernières {unit}"
+    if minutes == 60:
+        return "the last hour"
+    return f"the last {minutes // 60} h" if minutes % 60 == 0 else f"the last {minutes} min"
+
+
 def _storm(finding: Finding, lang: str) -> list[str]:
     f = finding.facts
     day = _WEEKDAYS[lang][f["weekday"]]
     rate, expected = _number(f["rate_per_hour"], lang), _number(f["expected_per_hour"], lang)
-    minutes = f["window_minutes"]
-    span = f"{minutes // 60}{NNBSP}h" if minutes % 60 == 0 and minutes > 60 else f"{minutes}{NNBSP}min"
-    if minutes == 60:
-        span = "heure" if lang == "fr" else "hour"
+    span = _span(f["window_minutes"], lang)
     share, usual = _percent(f["negative_share"], lang), _percent(f["usual_negative_share"], lang)
     if lang == "fr":
-        last = "la dernière heure" if minutes == 60 else f"les {span} dernières"
         attendues = "attendues" if f["expected_per_hour"] >= 2 else "attendue"
-        parts = [f"{rate} mentions/h sur {last} contre {expected} {attendues} un {day} à {f['hour']:02d}:00",
+        parts = [f"{rate} mentions/h sur {span} contre {expected} {attendues} un {day} à {f['hour']:02d}:00",
                  f"{share} négatives contre {usual} d'habitude"]  # fmt: skip
     else:
-        last = "hour" if minutes == 60 else span.replace(NNBSP, " ")
-        parts = [f"{rate} mentions/h over the last {last} vs {expected} expected on a {day} {f['hour']:02d}:00",
+        parts = [f"{rate} mentions/h over {span} vs {expected} expected on a {day} {f['hour']:02d}:00",
                  f"{share} negative vs {usual} usual"]  # fmt: skip
     if f["top_terms"]:
         parts.append(", ".join(f"{_quote(term, lang)} ×{count}" for term, count in f["top_terms"][:3]))
     if authors := _big_authors(f, lang):
         parts.append(authors)
+    velocity = finding.component("velocity")
+    if velocity is not None and velocity.contribution > 0:
+        pace = _number(round(velocity.value, 1), lang)
+        parts.append(f"en accélération (×{pace})" if lang == "fr" else f"accelerating (×{pace})")
     if f.get("volume_only"):
         parts.append("surtout du volume, peu de négativité" if lang == "fr" else "mostly volume, little negativity")
     if f.get("thin_history"):
@@ -117,19 +128,29 @@ def _high_risk(finding: Finding, lang: str, tz: str) -> list[str]:
     return parts
 
 
+def _mentions(count: int, lang: str) -> str:
+    """0 mention / 0 mentions: French is singular under two."""
+    plural = count >= 2 if lang == "fr" else count != 1
+    return f"{count} mention{'s' if plural else ''}"
+
+
 def _silence(finding: Finding, lang: str, tz: str) -> list[str]:
     f = finding.facts
     since = finding.window_start.astimezone(ZoneInfo(tz)).strftime("%H:%M")
-    scope = f["scope"]
-    hours = f["window_minutes"] / 60
-    span = _number(hours, lang)
+    scope, others = f["scope"], f.get("others")
+    span, expected = _number(f["window_minutes"] / 60, lang), _number(f["expected"], lang)
+    observed = _mentions(f["observed"], lang)
     if lang == "fr":
         what = "la marque" if scope == "brand" else scope.replace("source:", "source ")
-        return [f"{what}{NNBSP}: {f['observed']} mention(s) depuis {since} ({span}{NNBSP}h) contre "
-                f"{_number(f['expected'], lang)} attendues", "un collecteur est peut-être en panne"]  # fmt: skip
+        text = f"{what}{NNBSP}: {observed} depuis {since} ({span}{NNBSP}h) contre {expected} attendues"
+        if others is not None:
+            text += f", alors que les autres sources en ont apporté {others}"
+        return [text, "un collecteur est peut-être en panne"]
     what = "the brand" if scope == "brand" else scope.replace("source:", "source ")
-    return [f"{what}: {f['observed']} mention(s) since {since} ({span} h) vs {_number(f['expected'], lang)} expected",
-            "a collector may be down"]  # fmt: skip
+    text = f"{what}: {observed} since {since} ({span} h) vs {expected} expected"
+    if others is not None:
+        text += f", while the other sources brought {others}"
+    return [text, "a collector may be down"]
 
 
 def explain(finding: Finding, *, lang: str, brand: str, tz: str) -> str:

@@ -122,7 +122,8 @@ def add_up(buckets: Sequence[Bucket]) -> WindowTotals:
         out.crisis_terms += b.crisis_terms
         if b.terms:
             out.terms.update(b.terms)
-        out.by_source.update(b.by_source)
+        for source, count in b.by_source.items():
+            out.by_source[source] += count
         for author, reach in b.negative_authors.items():
             if reach > out.negative_authors.get(author, -1):
                 out.negative_authors[author] = reach

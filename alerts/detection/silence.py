@@ -24,6 +24,12 @@ from alerts.detection.findings import Component, Finding
 from alerts.detection.series import Bucket
 
 
+def voices_factor(cluster_factor: float, config: DetectionConfig) -> float:
+    """Mentions per independent voice, never below the prior: a history that looks unclustered (a quiet brand,
+    or one whose swings were read as level changes) must not make a short gap look impossible."""
+    return max(cluster_factor, config.cluster_prior)
+
+
 def detect_silence(
     observed: int,
     baseline: Baseline,
@@ -45,7 +51,7 @@ def detect_silence(
     if expected <= 0 or observed > config.silence_max_fraction * expected:
         return None
     factor = config.silence_calm_factor if calm_factor is None else calm_factor
-    phi = baseline.cluster_factor
+    phi = voices_factor(baseline.cluster_factor, config)
     # The expectation is counted in voices (divided by φ), the observation is not: a handful of mentions is
     # more likely a handful of voices than one cluster, and that reading never raises a false silence.
     log10_p = poisson_log_cdf(observed, expected * factor / phi) / math.log(10)
@@ -112,7 +118,8 @@ def _brand_silence(profile: Profile, counts: dict[int, dict], config: DetectionC
     expected = profile.expected_windows(now, config.silence_windows_minutes)
     for minutes in config.silence_windows_minutes:
         base = profile.baseline(now, minutes=minutes, expected=expected[minutes])
-        if base.expected_volume * config.silence_calm_factor / base.cluster_factor >= -math.log(config.silence_p):
+        voices = base.expected_volume * config.silence_calm_factor / voices_factor(base.cluster_factor, config)
+        if voices >= -math.log(config.silence_p):
             if minutes not in counts:
                 return None
             return detect_silence(counts[minutes]["brand"], base, config, scope="brand", now=now)
@@ -120,15 +127,21 @@ def _brand_silence(profile: Profile, counts: dict[int, dict], config: DetectionC
 
 
 def _source_silence(source: int, share: float, profile: Profile, counts, config: DetectionConfig, now):
-    """The shortest window in which the other sources brought enough to expect this one: did it bring any?"""
+    """The shortest window in which the other sources brought enough to expect this one: did it bring any?
+
+    What the source should have carried is the lower of two readings: its share of what the others
+    brought (a calm day lowers them all) and its share of the brand's usual volume (a campaign on one
+    network inflates the others, and must not make this one look dead).
+    """
+    usual = profile.expected_windows(now, sorted(counts))
     for minutes, seen in sorted(counts.items()):
         others = seen["brand"] - seen.get(source, 0)
-        # Independent voices from the others, and the chance that none of as many came from this source.
-        voices = others / profile.cluster_factor
-        if voices * -math.log(1 - share) < -math.log(config.silence_p):
+        expected = min(others * share / (1 - share), usual[minutes] * share)
+        # In independent voices, the chance that none of the expected came: exp(-expected / φ).
+        if expected / voices_factor(profile.cluster_factor, config) < -math.log(config.silence_p):
             continue
         base = profile.baseline(now, minutes=minutes, share=share)
-        base = dataclasses.replace(base, expected_volume=others * share / (1 - share))
+        base = dataclasses.replace(base, expected_volume=expected)
         return detect_silence(seen.get(source, 0), base, config, scope=f"source:{source}", now=now,
                               calm_factor=1.0, others=others)  # fmt: skip
     return None
@@ -145,7 +158,12 @@ def detect_silences(
 ) -> list[Finding]:
     """Silence of the whole brand, else of each watched source that usually carries enough of its mentions."""
     counts = window_counts(history, recent, now, config.silence_windows_minutes)
-    brand = _brand_silence(profile, counts, config, now)
+    if not counts:
+        return []
+    # A scope that spoke in the shortest window is not silent now, whatever a longer window says: a source
+    # that came back after a night's outage is no longer worth a page.
+    latest = counts[min(counts)]
+    brand = _brand_silence(profile, counts, config, now) if latest["brand"] == 0 else None
     if brand is not None:
         return [brand]  # every source is quiet too: one finding says it, not one per source
     shares = profile.source_shares
@@ -153,7 +171,7 @@ def detect_silences(
     findings = []
     for source in watched:
         share = shares.get(source, 0.0)
-        if config.silence_min_share <= share < 1.0:
+        if config.silence_min_share <= share < 1.0 and latest.get(source, 0) == 0:
             found = _source_silence(source, share, profile, counts, config, now)
             if found is not None:
                 findings.append(found)
