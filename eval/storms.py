@@ -269,10 +269,15 @@ def make_storm(gen: Generator, t: float, strong: bool) -> Event:
 
 def make_benign(gen: Generator, t: float) -> Event:
     rng = gen.rng
-    sub = rng.choice(("launch", "contest", "good_press"))
+    sub = rng.choice(("launch", "contest", "good_press", "busy_launch"))
     peak = max(rng.uniform(5, 20) * gen.rate, 10.0)
-    ramp = {"launch": rng.uniform(30, 90), "contest": 5, "good_press": 10}[sub] * 60
-    negative = rng.uniform(0.03, gen.brand.negative) if sub == "launch" else rng.uniform(0.02, 0.08)
+    ramp = (rng.uniform(30, 90) if sub.endswith("launch") else 5 if sub == "contest" else 10) * 60
+    # Low negativity, as the issue defines benign spikes; a "busy launch" draws the brand's usual share of
+    # complaints, which reposts can push to half of an hour's mentions: reported apart, without a target.
+    usual = gen.brand.negative
+    negative = {"launch": rng.uniform(0.03, 0.6 * usual), "busy_launch": rng.uniform(0.6 * usual, usual)}.get(
+        sub, rng.uniform(0.02, 0.08)
+    )
     shape = (ramp, rng.uniform(1, 5) * 3600, rng.uniform(30, 90) * 60)
     end = gen.spike(
         t,
@@ -383,6 +388,7 @@ class Incident:
     calm: int = 0
     changes: list[tuple[float, str, int]] = field(default_factory=list)  # (time, severity, score) at open/grow
     resolved: float | None = None
+    seen: dict[int, float] = field(default_factory=dict)  # mention id -> when it first showed in a paging incident
 
 
 def step_incidents(found: dict, open_: dict, closed: list, excluded: list, now_t: float, config) -> list[str]:
@@ -405,6 +411,9 @@ def step_incidents(found: dict, open_: dict, closed: list, excluded: list, now_t
                 excluded.append((datetime.fromtimestamp(incident.start, UTC), datetime.fromtimestamp(now_t, UTC)))
         elif incident is not None:
             incident.calm = verdict.calm_streak
+        if incident is not None and current is not None and severity_rank(incident.record.severity) >= 2:
+            for mention_id in current.mention_ids[:50]:  # what the CM sees on the incident page
+                incident.seen.setdefault(mention_id, now_t)
         if verdict.action != "none":
             actions.append(f"{key.split(':', 2)[2]}:{verdict.action}")
     return actions
@@ -473,6 +482,7 @@ def simulate(brand: Brand, days: int, trace: tuple[float, float] | None = None, 
                 "changes": i.changes,
                 "resolved": i.resolved,
                 "mention_ids": list(i.record.mention_ids[:20]),
+                "seen": i.seen if i.kind == "high_risk_mention" else {},
             }
             for i in closed
         ],
@@ -552,12 +562,8 @@ def judge_events(r: dict, out: dict) -> None:
         elif e["kind"] == "benign":
             out["benign"].append({"type": e["sub"], "above_info": bool(_pages(incidents, "storm", onset, end + 3600))})
         elif e["kind"] == "high_risk":
-            hits = [
-                _first_page(i)
-                for i in incidents
-                if i["kind"] == "high_risk_mention" and e["mention_id"] in i["mention_ids"]
-            ]
-            hits = [t for t in hits if t is not None]
+            # One incident per brand collects every big account: a new one shows on the open incident.
+            hits = [i["seen"][e["mention_id"]] for i in incidents if e["mention_id"] in i["seen"]]
             out["high_risk"].append({"ttd": (min(hits) - onset) / 60 if hits else None})
         elif e["kind"] == "silence":
             scope = "brand" if e["source"] is None else f"source:{e['source']}"
@@ -670,8 +676,10 @@ def summarize(results: list[dict], size: str, seed: int, seconds: float) -> dict
         }
     )
     benign = {
-        t: [b["above_info"] for b in out["benign"] if b["type"] == t] for t in ("launch", "contest", "good_press")
+        t: [b["above_info"] for b in out["benign"] if b["type"] == t]
+        for t in ("launch", "contest", "good_press", "busy_launch")
     }
+    low = [b["above_info"] for b in out["benign"] if b["type"] != "busy_launch"]
     report = {
         "size": size,
         "seed": seed,
@@ -680,8 +688,8 @@ def summarize(results: list[dict], size: str, seed: int, seconds: float) -> dict
         "brands": [{k: r[k] for k in ("brand", "points", "evaluations", "seconds", "spot_check")} for r in results],
         "kinds": kinds,
         "benign": {
-            "n": len(out["benign"]),
-            "above_info": sum(b["above_info"] for b in out["benign"]),
+            "n": len(low),
+            "above_info": sum(low),  # launches, contests, good press with low negativity: the target
             "by_type": {t: {"n": len(v), "above_info": sum(v)} for t, v in benign.items()},
         },
         "calm_days": {"n": len(out["calm"]), "read_as_silence": sum(out["calm"])},
@@ -743,8 +751,10 @@ def print_report(rep: dict) -> None:
                 print(_row(f"  strong, {part}", p))
     hr, sil = rep["kinds"]["high_risk_mention"], rep["kinds"]["silence"]
     b, calm = rep["benign"], rep["calm_days"]
-    by_type = ", ".join(f"{t} {v['above_info']}/{v['n']}" for t, v in b["by_type"].items())
-    print(f"\n  benign spikes above info: {b['above_info']}/{b['n']} ({by_type})")
+    by_type = ", ".join(f"{t} {v['above_info']}/{v['n']}" for t, v in b["by_type"].items() if t != "busy_launch")
+    busy = b["by_type"]["busy_launch"]
+    print(f"\n  benign spikes (low negativity) above info: {b['above_info']}/{b['n']} ({by_type})")
+    print(f"  launches drawing the usual share of complaints, above info: {busy['above_info']}/{busy['n']} (no target)")
     print(
         f"  calm days read as silence: {calm['read_as_silence']}/{calm['n']}; silences detected, all: "
         f"{_fmt(sil['recall_all'])} of {sil['all']} (clear: >= {CLEAR_SILENCE} mentions missing)"
