@@ -7,22 +7,25 @@ open the same incidents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from alerts.detection.config import DetectionConfig, severity_rank
+from alerts.detection.config import DetectionConfig, for_brand, severity_rank
 from alerts.detection.evaluate import evaluate_brand
 from alerts.detection.explain import explain
 from alerts.detection.findings import Component, Finding
 from alerts.detection.lifecycle import Assessment, assess
 from alerts.detection.series import MentionPoint
+from alerts.detection.summary import summarize_window
 from app.db import reading, writing
 from app.db.schema import utcnow
 from app.storage import incidents as store
 from app.storage.brands import list_brands
 from app.storage.mentions import brand_mention_points
+from app.storage.sources import source_names
 from app.storage.workspaces import list_workspaces
 
 REOPEN_WITHIN = timedelta(hours=6)  # a flare-up this soon after resolution is the same crisis: reopen it
@@ -46,6 +49,7 @@ def mention_point(row: dict[str, Any]) -> MentionPoint:
         risk=row["risk"] or 0,
         crisis_terms=tuple(t.strip() for t in terms.split(",") if t.strip()),
         engagement=engagement,
+        sentiment=row["sentiment_label"],
     )
 
 
@@ -89,26 +93,37 @@ def detect_brand(
     now: datetime,
     config: DetectionConfig | None = None,
 ) -> list[str]:
-    """Evaluate one brand at `now` and apply the result to its incidents; returns what happened, for logs."""
-    config = config or DetectionConfig()
+    """Evaluate one brand at `now` and apply the result to its incidents; returns what happened, for logs.
+
+    `config` defaults to the detection defaults with the brand's own overrides."""
+    config = config or for_brand(brand.get("detection"))
     rows = brand_mention_points(conn, brand_id=brand["id"], since=now - timedelta(days=config.history_days), until=now)
     since = now - timedelta(days=config.history_days)
     excluded = store.incident_periods(conn, workspace_id=workspace["id"], brand_id=brand["id"], since=since, now=now)
-    findings = evaluate_brand(
-        [mention_point(r) for r in rows], now=now, tz=workspace["timezone"], config=config, excluded=excluded
-    )
+    points = [mention_point(r) for r in rows]
+    findings = evaluate_brand(points, now=now, tz=workspace["timezone"], config=config, excluded=excluded)
     current = {f.dedup_key(brand["id"]): f for f in findings}
     live = {i["dedup_key"]: i for i in store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"])}
+    scope = _Scope(workspace, brand, points, source_names(conn, workspace_id=workspace["id"]) if current else {})
     done = []
     for key in sorted(set(current) | set(live)):
-        done.append(_apply(conn, workspace, brand, key, live.get(key), current.get(key), now, config))
+        done.append(_apply(conn, scope, key, live.get(key), current.get(key), now, config))
     return [d for d in done if d != "none"]
+
+
+@dataclass(slots=True)
+class _Scope:
+    """What one evaluation of one brand shares with each of its incidents."""
+
+    workspace: dict[str, Any]
+    brand: dict[str, Any]
+    points: list[MentionPoint]
+    source_names: dict[int, str]
 
 
 def _apply(
     conn: sa.Connection,
-    workspace: dict,
-    brand: dict,
+    scope: _Scope,
     key: str,
     incident: dict | None,
     finding: Finding | None,
@@ -118,9 +133,9 @@ def _apply(
     previous = finding_from_dict(incident["summary"]["recorded"]) if incident else None
     verdict = assess(previous, finding, calm_streak=incident["calm_streak"] if incident else 0, config=config)
     if verdict.action == "open":
-        _open(conn, workspace, brand, key, verdict, now)
+        _open(conn, scope, key, verdict, now)
     elif incident is not None and verdict.action in ("grow", "continue"):
-        _update(conn, workspace, brand, incident, verdict, finding, now)
+        _update(conn, scope, incident, verdict, finding, now)
     elif incident is not None and verdict.action == "calm":
         store.update_incident(conn, incident_id=incident["id"], values={"calm_streak": verdict.calm_streak})
     elif incident is not None and verdict.action == "resolve":
@@ -144,12 +159,16 @@ def _event(
     )
 
 
-def _fields(workspace: dict, brand: dict, f: Finding, now: datetime, history: list) -> dict[str, Any]:
-    volume = f.facts.get("volume") if isinstance(f.facts.get("volume"), int) else len(f.mention_ids)
+def _fields(scope: _Scope, f: Finding, now: datetime, history: list, since: datetime) -> dict[str, Any]:
+    """The incident's fields after this evaluation; counts and the summary cover the whole incident (`since`)."""
+    workspace, brand = scope.workspace, scope.brand
+    window = summarize_window(
+        scope.points, since=min(since, f.window_start), until=now, source_names=scope.source_names
+    )
     return {
         "severity": f.severity,
         "score": f.score,
-        "mention_count": volume,
+        "mention_count": window["mentions"],
         "window_end": max(f.window_end, now),
         "explanation": explain(f, lang=workspace["language"], brand=brand["name"], tz=workspace["timezone"]),
         "updated_at": now,
@@ -158,15 +177,17 @@ def _fields(workspace: dict, brand: dict, f: Finding, now: datetime, history: li
         "summary": {
             "recorded": finding_to_dict(f),
             "score_history": (history + [[now.isoformat(), f.score]])[-SCORE_HISTORY:],
+            **window,
         },
     }
 
 
-def _open(conn: sa.Connection, workspace: dict, brand: dict, key: str, verdict: Assessment, now: datetime) -> None:
+def _open(conn: sa.Connection, scope: _Scope, key: str, verdict: Assessment, now: datetime) -> None:
     f = verdict.record
     assert f is not None
+    workspace, brand = scope.workspace, scope.brand
     reopened = store.last_resolved_since(conn, workspace_id=workspace["id"], dedup_key=key, since=now - REOPEN_WITHIN)
-    values = _fields(workspace, brand, f, now, [])
+    values = _fields(scope, f, now, [], reopened["window_start"] if reopened else f.window_start)
     if reopened is not None:
         values.update(
             status="open",
@@ -198,8 +219,7 @@ def _open(conn: sa.Connection, workspace: dict, brand: dict, key: str, verdict: 
 
 def _update(
     conn: sa.Connection,
-    workspace: dict,
-    brand: dict,
+    scope: _Scope,
     incident: dict,
     verdict: Assessment,
     finding: Finding | None,
@@ -208,7 +228,7 @@ def _update(
     shown = finding or verdict.record
     assert shown is not None
     history = incident["summary"].get("score_history", [])
-    values = _fields(workspace, brand, shown, now, history)
+    values = _fields(scope, shown, now, history, incident["window_start"])
     values["peak_score"] = max(incident["peak_score"], shown.score)
     if verdict.action == "continue":  # keep the recorded peak: the next evaluation compares with it
         values["summary"]["recorded"] = incident["summary"]["recorded"]
@@ -244,23 +264,30 @@ def replay(
     there (silences are a live concern: a collector that was down in the past is not news), so replaying
     months of history costs what its busy hours cost.
     """
-    config = config or DetectionConfig()
-    reach = timedelta(minutes=max(config.storm_windows_minutes))
     changes = 0
     for brand in brands:
+        brand_config = config or for_brand(brand.get("detection"))
+        reach = timedelta(minutes=max(brand_config.storm_windows_minutes))
         rows = brand_mention_points(conn, brand_id=brand["id"], since=start - reach, until=end)
         times = [r["published_at"] for r in rows]
         live = bool(store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"]))
-        index, now = 0, start
+        # On the polling grid (every `step` since the epoch), as live ticks land: replayed and live detection
+        # evaluate at the same instants, so they open the same incidents.
+        index, now = 0, _ceil(start, step)
         while now <= end:
             while index < len(times) and times[index] <= now - reach:
                 index += 1
             if live or (index < len(times) and times[index] <= now):
-                done = detect_brand(conn, workspace=workspace, brand=brand, now=now, config=config)
+                done = detect_brand(conn, workspace=workspace, brand=brand, now=now, config=brand_config)
                 changes += len(done)
                 live = bool(store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"]))
             now += step
     return changes
+
+
+def _ceil(at: datetime, step: timedelta) -> datetime:
+    width = step.total_seconds()
+    return datetime.fromtimestamp(-(-at.timestamp() // width) * width, at.tzinfo)
 
 
 class DetectWorker:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alerts.detection.config import for_brand
 from app.query import QueryError, parse_query
 from collectors.registry import INTERNAL_KINDS, validate_source
 
@@ -64,6 +65,20 @@ class BrandSpec(BaseModel):
     query: str = Field(min_length=1, max_length=4000, description="Brand query, e.g. '\"Air France\" OR airfrance'")
     languages: list[str] = Field(default_factory=list, description="Only mentions in these languages; [] = any.")
     competitor: bool = Field(False, description="A competitor, for share of voice.")
+    detection: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Overrides of the detection defaults for this brand, e.g. {"warning_score": 50}; '
+        "see the README's detection settings.",
+    )
+
+    @field_validator("detection")
+    @classmethod
+    def _detection(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            for_brand(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid detection settings: {exc}") from None
+        return value
 
     @field_validator("query")
     @classmethod
@@ -85,7 +100,13 @@ class BrandSpec(BaseModel):
 
     def to_row(self) -> dict[str, Any]:
         """Column values for the brands table."""
-        return {"name": self.name, "query": self.query, "languages": self.languages, "is_competitor": self.competitor}
+        return {
+            "name": self.name,
+            "query": self.query,
+            "languages": self.languages,
+            "is_competitor": self.competitor,
+            "detection": self.detection,
+        }
 
 
 class SourceSpec(BaseModel):
@@ -131,6 +152,7 @@ def brand_spec_of(row: dict[str, Any]) -> dict[str, Any]:
         "query": row["query"],
         "languages": row["languages"],
         "competitor": row["is_competitor"],
+        "detection": row["detection"],
     }
 
 

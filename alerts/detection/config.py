@@ -100,19 +100,41 @@ class DetectionConfig:
             raise ValueError("the baseline gap must cover the longest storm window")
 
 
-_TUPLES = {f.name for f in dataclasses.fields(DetectionConfig) if str(f.type).startswith("tuple")}
+_DEFAULTS = DetectionConfig()
+_LISTS = {"storm_windows_minutes", "silence_windows_minutes"}  # any length; the other tuples are (low, high) pairs
+
+
+def _checked(name: str, value: Any) -> Any:
+    """`value` as the type of the default of `name` (lists become tuples of the same length), or ValueError."""
+    default = getattr(_DEFAULTS, name)
+    if isinstance(default, tuple):
+        size = "numbers" if name in _LISTS else f"{len(default)} numbers"
+        fits = isinstance(value, list | tuple) and (len(value) >= 1 if name in _LISTS else len(value) == len(default))
+        if not fits:
+            raise ValueError(f"{name} must be a list of {size}, like {list(default)}")
+        return tuple(_number(name, v, type(default[0])) for v in value)
+    return _number(name, value, type(default))
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return kind(value)
 
 
 def for_brand(overrides: dict[str, Any] | None = None, base: DetectionConfig | None = None) -> DetectionConfig:
-    """The defaults (or `base`) with a brand's overrides; unknown keys are an error, lists become tuples."""
+    """The defaults (or `base`) with a brand's overrides; unknown keys, wrong types and inconsistent
+    thresholds are a ValueError that names the setting."""
     overrides = dict(overrides or {})
     known = {f.name for f in dataclasses.fields(DetectionConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown detection settings: {', '.join(unknown)}")
-    for name in _TUPLES & set(overrides):
-        overrides[name] = tuple(overrides[name])
-    return dataclasses.replace(base or DetectionConfig(), **overrides)
+    checked = {name: _checked(name, value) for name, value in overrides.items()}
+    return dataclasses.replace(base or _DEFAULTS, **checked)
 
 
 def severity_rank(severity: str | None) -> int:

@@ -32,6 +32,7 @@ class MentionPoint:
     risk: int  # 0-100, from alerts.risk
     crisis_terms: tuple[str, ...] = ()  # crisis terms found in the mention
     engagement: int = 0
+    sentiment: str | None = None  # "negative" | "neutral" | "positive": for the incident's sentiment split
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ class BrandOut(BaseModel):
     query: str
     languages: list[str]
     competitor: bool
+    detection: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
@@ -32,6 +33,7 @@ class BrandPatch(BaseModel):
     query: str | None = None
     languages: list[str] | None = None
     competitor: bool | None = None
+    detection: dict[str, Any] | None = None
 
 
 def brand_out(row: dict[str, Any]) -> BrandOut:

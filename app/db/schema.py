@@ -67,6 +67,7 @@ brands = sa.Table(
     sa.Column("query", sa.Text, nullable=False),
     sa.Column("languages", sa.JSON, nullable=False),
     sa.Column("is_competitor", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("detection", sa.JSON, nullable=False, server_default=sa.text("'{}'")),  # DetectionConfig overrides
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("workspace_id", "name", name="uq_brands_workspace_name"),

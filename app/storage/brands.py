@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.db.schema import brands, utcnow
 from app.storage import fetch_all, fetch_one
 
-BRAND_FIELDS = ("name", "query", "languages", "is_competitor")
+BRAND_FIELDS = ("name", "query", "languages", "is_competitor", "detection")
 
 
 def list_brands(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:

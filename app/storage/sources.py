@@ -173,3 +173,9 @@ def ensure_internal_source(conn: sa.Connection, *, workspace_id: int, kind: str)
         return found
     values = {"name": name, "kind": kind, "url": None, "params": {}, "interval_seconds": 0, "enabled": False}
     return create_source(conn, workspace_id=workspace_id, values=values)
+
+
+def source_names(conn: sa.Connection, *, workspace_id: int) -> dict[int, str]:
+    """Source id -> name, for summaries and messages."""
+    stmt = sa.select(sources.c.id, sources.c.name).where(sources.c.workspace_id == workspace_id)
+    return {row.id: row.name for row in conn.execute(stmt)}

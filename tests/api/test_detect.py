@@ -125,3 +125,101 @@ def test_backtest_lists_the_storm_it_would_open_and_stores_nothing(sncf, engine,
     assert len(storm_lines) == 1 and "SNCF" in storm_lines[0]
     assert "incident(s) would have been opened" in result.output
     assert _incidents(engine) == []  # a backtest stores nothing
+
+
+def _snapshot(engine) -> list[tuple]:
+    """What a CM sees of the incidents: enough to tell two detections apart."""
+    with reading(engine) as conn:
+        rows = list_incidents(conn, workspace_id=1, filters=IncidentFilter(), limit=100)
+        return sorted(
+            (
+                i["kind"],
+                i["dedup_key"].split(":", 2)[2],
+                i["status"],
+                i["severity"],
+                i["score"],
+                i["peak_score"],
+                i["mention_count"],
+                i["opened_at"],
+                i["window_start"],
+                tuple(e["type"] for e in list_events(conn, incident_id=i["id"])),
+            )
+            for i in rows
+        )
+
+
+@pytest.mark.slow
+def test_live_detection_and_vigie_import_open_the_same_incidents(sncf, engine, database_url, monkeypatch, tmp_path):
+    """The same storm, once arriving live (pushed as it is published, detection ticking every 5 minutes), once
+    imported afterwards with `vigie import`, gives the same incidents with the same timeline."""
+    import json
+
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from app.db.schema import incidents, mentions
+    from app.detect import DetectWorker
+
+    storm = sorted(_mentions(STORM, STORM_AT, 80, timedelta(minutes=40), "storm"), key=lambda m: m["published_at"])
+    first, last = (datetime.fromisoformat(storm[i]["published_at"]) for i in (0, -1))
+    worker, pending = DetectWorker(engine), list(storm)
+    now = datetime.fromtimestamp(-(-first.timestamp() // 300) * 300, UTC)  # the next 5-minute tick
+    while now <= last:
+        arrived = [m for m in pending if datetime.fromisoformat(m["published_at"]) <= now]
+        pending = pending[len(arrived) :]
+        if arrived:
+            _push(sncf, arrived)
+        worker.tick(now)
+        now += timedelta(minutes=5)
+    live = _snapshot(engine)
+    assert [i[0] for i in live].count("storm") == 1
+
+    with writing(engine) as conn:  # forget the live run: its incidents and the storm's mentions
+        conn.execute(sa.delete(incidents))
+        conn.execute(sa.delete(mentions).where(mentions.c.external_id.like("storm-%")))
+    path = tmp_path / "storm.jsonl"
+    path.write_text("\n".join(json.dumps(m) for m in storm), encoding="utf-8")
+    monkeypatch.setenv("VIGIE_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0 and "imported 80 new" in result.output, result.output
+    assert _snapshot(engine) == live
+
+
+@pytest.mark.slow
+def test_the_incident_summary_shows_terms_sources_sentiment_and_top_mentions(sncf, engine) -> None:
+    _push(sncf, _mentions(STORM, STORM_AT, 80, timedelta(minutes=40), "storm"))
+    _replay(engine, STORM_AT - timedelta(hours=1), STORM_AT + timedelta(minutes=40))
+    [storm] = [i for i in _incidents(engine) if i["kind"] == "storm"]
+    summary = sncf.get(f"/api/v1/incidents/{storm['id']}").json()["summary"]
+    split = summary["sentiment_split"]
+    assert split["negative"] > split["neutral"] + split["positive"]
+    assert summary["mentions"] == sum(split.values()) >= 40
+    terms = [t["term"] for t in summary["top_terms"]]
+    assert terms and any(t.startswith(("rembours", "honte", "scandal", "plainte", "bloqu")) for t in terms), terms
+    assert summary["sources"][0]["name"] and summary["sources"][0]["mentions"] == summary["mentions"]
+    reach = [m["author_reach"] for m in summary["top_by_reach"]]
+    assert reach == sorted(reach, reverse=True) and reach[0] == 3_000
+    risks = [m["risk"] for m in summary["top_by_risk"]]
+    assert risks == sorted(risks, reverse=True) and risks[0] >= 50
+    assert len(summary["score_history"]) >= 1 and summary["recorded"]["components"]
+
+
+@pytest.mark.slow
+def test_per_brand_detection_settings_change_what_pages(sncf, engine) -> None:
+    """A brand whose CM only wants to hear of the worst storms raises its thresholds through the API."""
+    brand_id = sncf.get("/api/v1/brands").json()[0]["id"]
+    bad = sncf.patch(f"/api/v1/brands/{brand_id}", json={"detection": {"warning_scor": 80}})
+    assert bad.status_code == 422 and "unknown detection settings: warning_scor" in bad.text
+    bad = sncf.patch(f"/api/v1/brands/{brand_id}", json={"detection": {"warning_score": "high"}})
+    assert bad.status_code == 422 and "warning_score must be a whole number" in bad.text
+    strict = {"open_score": 92, "warning_score": 95, "critical_score": 99}
+    ok = sncf.patch(f"/api/v1/brands/{brand_id}", json={"detection": strict})
+    assert ok.status_code == 200 and ok.json()["detection"] == strict
+    _push(sncf, _mentions(STORM, STORM_AT, 80, timedelta(minutes=40), "storm"))
+    _replay(engine, STORM_AT - timedelta(hours=1), STORM_AT + timedelta(hours=1))
+    assert [i for i in _incidents(engine) if i["severity"] != "info"] == []
+    # Back to the defaults, the same storm pages.
+    assert sncf.patch(f"/api/v1/brands/{brand_id}", json={"detection": {}}).status_code == 200
+    _replay(engine, STORM_AT - timedelta(hours=1), STORM_AT + timedelta(hours=1))
+    assert [i["kind"] for i in _incidents(engine) if i["severity"] != "info"] == ["storm"]

@@ -1,0 +1,113 @@
+"""What every channel renders: one incident notification as plain data, with its FR/EN wording.
+
+The app builds an `IncidentMessage` from the database (incident, top mentions, links); webhook, Slack and
+e-mail render it. Nothing in a message is a secret: the acknowledge link carries a signed single-use token
+that only acknowledges this one incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+EVENTS = (
+    "incident.opened",
+    "incident.updated",
+    "incident.escalated",
+    "incident.acknowledged",
+    "incident.resolved",
+)
+TEST_EVENT = "vigie.test"  # POST /channels/{id}/test sends a sample incident with this type
+# Why this notification is sent, beyond the event: a reminder of an unacknowledged incident, or an
+# escalation step reaching the next person, carry the same incident and the event "incident.updated".
+Reason = Literal["first", "update", "severity", "reminder", "escalation", "acknowledged", "resolved", "test"]
+
+SEVERITY_LABELS = {
+    "en": {"info": "INFO", "warning": "WARNING", "critical": "CRITICAL"},
+    "fr": {"info": "INFO", "warning": "ALERTE", "critical": "CRITIQUE"},
+}
+KIND_LABELS = {
+    "en": {
+        "storm": "storm of negative mentions",
+        "high_risk_mention": "high-risk mention",
+        "silence": "mentions stopped arriving",
+    },
+    "fr": {
+        "storm": "tempête de mentions négatives",
+        "high_risk_mention": "mention à haut risque",
+        "silence": "les mentions n'arrivent plus",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MentionView:
+    """One of the incident's top mentions, as a message shows it (untrusted text: channels escape it)."""
+
+    title: str
+    text: str  # the mention's text, possibly long: channels cut it to their limits
+    url: str | None
+    author: str | None
+    author_reach: int | None
+    sentiment: str | None  # "negative" | "neutral" | "positive"
+    risk: int  # 0-100
+    published_at: datetime
+    source_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentMessage:
+    """One notification about one incident, in the workspace's language."""
+
+    message_id: str  # stable across retries of the same delivery: "msg_<delivery id>..."; webhook-id
+    event: str  # one of EVENTS, or TEST_EVENT
+    reason: Reason
+    language: str  # "fr" | "en"
+    workspace_name: str
+    brand_name: str | None
+    incident_id: int
+    kind: str  # "storm" | "high_risk_mention" | "silence"
+    severity: str  # "info" | "warning" | "critical"
+    status: str  # "open" | "acknowledged" | "resolved"
+    score: int
+    peak_score: int
+    mention_count: int
+    peak_rate: float | None  # mentions per hour at the peak
+    explanation: str  # detection's sentence, already in `language`
+    opened_at: datetime
+    updated_at: datetime
+    incident_url: str  # opens the incident (API or web page)
+    ack_url: str | None  # signed, expiring, single-use; None once acknowledged or resolved
+    top_mentions: tuple[MentionView, ...] = ()
+    top_terms: tuple[tuple[str, int], ...] = ()  # crisis term, mentions carrying it
+    sentiment_split: dict[str, int] = field(default_factory=dict)  # {"negative": n, "neutral": n, "positive": n}
+    resolved_at: datetime | None = None
+    resolution: str | None = None  # auto | handled | false_positive | benign
+    escalation_step: int = 0  # 0 for the first contacts, 1.. for each escalation step
+    acknowledged_by: str | None = None
+
+    def severity_label(self) -> str:
+        """CRITIQUE / CRITICAL: the word a lock screen shows first."""
+        return SEVERITY_LABELS[self.language][self.severity]
+
+    def kind_label(self) -> str:
+        """'tempête de mentions négatives' / 'storm of negative mentions'."""
+        return KIND_LABELS[self.language][self.kind]
+
+    def subject(self) -> str:
+        """One line for a lock screen: `[CRITIQUE] Marque — tempête de mentions négatives (score 87)`.
+
+        Resolved and acknowledged notifications say so first, so that they never read as a new page.
+        """
+        brand = self.brand_name or self.workspace_name
+        prefix = ""
+        if self.reason == "resolved":
+            prefix = "[RÉSOLU] " if self.language == "fr" else "[RESOLVED] "
+        elif self.reason == "acknowledged":
+            prefix = "[PRIS EN CHARGE] " if self.language == "fr" else "[ACKNOWLEDGED] "
+        elif self.reason == "reminder":
+            prefix = "[RAPPEL] " if self.language == "fr" else "[REMINDER] "
+        elif self.reason == "test":
+            prefix = "[TEST] "
+        return f"{prefix}[{self.severity_label()}] {brand} — {self.kind_label()} (score {self.score})"

@@ -1,0 +1,273 @@
+"""An incident as a Slack incoming-webhook body: Block Kit blocks plus a `text` fallback, in French or English.
+
+Mention text, author and source names come from the public: they are escaped for mrkdwn (`&`, `<`, `>`) and
+the words `@channel`, `@here`, `@everyone` are broken with a zero-width joiner, so a post cannot ping a
+channel or smuggle a link. Only http(s) URLs become links, percent-encoded so `|` and `>` cannot end them.
+Every Slack size limit holds by construction, whatever the input (see `_LIMITS`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from alerts.delivery.message import IncidentMessage, MentionView
+
+# Slack's documented limits (api.slack.com/reference/block-kit/blocks, .../composition-objects,
+# .../block-elements#button, chat.postMessage `text`). The fallback text could be longer (40,000, cut at
+# 4,000) but notifications show only its start, so 3,000 keeps it readable.
+_LIMITS = {
+    "blocks": 50,
+    "header": 150,
+    "section_text": 3000,
+    "fields": 10,
+    "field_text": 2000,
+    "context_text": 3000,
+    "button_text": 75,
+    "button_url": 3000,
+    "fallback_text": 3000,
+}
+MAX_MENTIONS = 5
+_MAX_TERMS = 10
+_MAX_LINK_URL = 800  # escaped; a longer link would crowd out the mention itself in its 3,000-char section
+NNBSP = "\u202f"  # French typography, as in alerts.detection.explain: no wrap before ":" or "%"
+_ELLIPSIS = "…"
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Slack may still turn these bare words into pings in some clients; a zero-width joiner after "@" keeps
+# them readable and inert.
+_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # reserved characters kept as they are; `|<>"`, spaces, non-ASCII get encoded
+
+_WORDS = {
+    "en": {
+        "lang": "en", "ack": "Acknowledge", "open": "Open incident", "severity": "Severity", "score": "Score",
+        "peak": "peak", "mentions": "Mentions", "rate": "Peak rate", "per_hour": "mentions/h", "status": "Status",
+        "opened": "Opened", "followers": "followers", "unknown_author": "Unknown author", "terms": "Crisis terms",
+        "sentiment": "Sentiment", "more": "more mentions in the incident", "link": "link", "colon": ":",
+        "statuses": {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"},
+        "sentiments": {"negative": "negative", "neutral": "neutral", "positive": "positive"},
+        "resolutions": {"auto": "back to normal", "handled": "handled", "false_positive": "false positive",
+                        "benign": "benign"},
+        "first": "New incident.", "update": "Incident updated.", "severity_change": "Severity is now {label}.",
+        "reminder": "Reminder: this incident is still not acknowledged.",
+        "escalation": "Escalation (step {step}): nobody has acknowledged this incident yet.",
+        "escalation_prefix": "[ESCALATION] ", "acknowledged": "Acknowledged by {who}.",
+        "acknowledged_anon": "Acknowledged.", "resolved": "Resolved ({resolution}).", "resolved_plain": "Resolved.",
+        "test": "This is a test message from Vigie: there is no real incident.",
+    },
+    "fr": {
+        "lang": "fr", "ack": "Prendre en charge", "open": "Ouvrir l'incident", "severity": "Gravité", "score": "Score",
+        "peak": "pic", "mentions": "Mentions", "rate": "Pic de débit", "per_hour": "mentions/h", "status": "Statut",
+        "opened": "Ouvert", "followers": "abonnés", "unknown_author": "Auteur inconnu", "terms": "Termes de crise",
+        "sentiment": "Sentiment", "more": "autres mentions dans l'incident", "link": "lien", "colon": f"{NNBSP}:",
+        "statuses": {"open": "ouvert", "acknowledged": "pris en charge", "resolved": "résolu"},
+        "sentiments": {"negative": "négatif", "neutral": "neutre", "positive": "positif"},
+        "resolutions": {"auto": "retour au calme", "handled": "traité", "false_positive": "faux positif",
+                        "benign": "sans gravité"},
+        "first": "Nouvel incident.", "update": "Incident mis à jour.",
+        "severity_change": "La gravité passe à {label}.",
+        "reminder": f"Rappel{NNBSP}: cet incident n'est toujours pas pris en charge.",
+        "escalation": f"Escalade (niveau {{step}}){NNBSP}: personne n'a encore pris en charge cet incident.",
+        "escalation_prefix": "[ESCALADE] ", "acknowledged": "Pris en charge par {who}.",
+        "acknowledged_anon": "Pris en charge.", "resolved": "Résolu ({resolution}).", "resolved_plain": "Résolu.",
+        "test": f"Ceci est un message de test de Vigie{NNBSP}: aucun incident réel.",
+    },
+}  # fmt: skip
+
+
+def render_slack(message: IncidentMessage) -> dict:
+    """The JSON body for a Slack incoming webhook: Block Kit `blocks` and the subject as fallback `text`."""
+    words = _WORDS[_lang(message)]
+    blocks: list[dict] = [
+        {"type": "header", "text": _plain(_header(message, words), _LIMITS["header"])},
+        _section(_summary(message, words)),
+        {"type": "section", "fields": _fields(message, words)},
+    ]
+    blocks += [_section(_mention(m, words)) for m in message.top_mentions[:MAX_MENTIONS]]
+    if context := _context(message, words):
+        blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
+    if buttons := _buttons(message, words):
+        blocks.append({"type": "actions", "elements": buttons})
+    footer = f"Vigie · {_escape(message.workspace_name, 200)} · incident #{message.incident_id}"
+    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
+    return {"text": _escape(message.subject(), _LIMITS["fallback_text"]), "blocks": blocks[: _LIMITS["blocks"]]}
+
+
+def _escape(text: str, limit: int) -> str:
+    """Untrusted text made inert for mrkdwn, then cut to `limit` characters (with "…") without splitting `&amp;`."""
+    text = _BROADCAST.sub("@\u200d", text)
+    escaped = "".join(_ESCAPES.get(ch, ch) for ch in text)
+    if _size(escaped) <= limit:
+        return escaped
+    out, size = [], _size(_ELLIPSIS)
+    for ch in text:
+        piece = _ESCAPES.get(ch, ch)
+        if size + _size(piece) > limit:
+            break
+        out.append(piece)
+        size += _size(piece)
+    return "".join(out).rstrip() + _ELLIPSIS
+
+
+def _http_url(url: str | None, limit: int = _LIMITS["button_url"]) -> str | None:
+    """An absolute http(s) URL, percent-encoded so that `|`, `<`, `>`, quotes and spaces cannot break out; else None."""
+    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    encoded = quote(url.strip(), safe=_URL_SAFE)
+    try:
+        parts = urlsplit(encoded)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 literal
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or len(encoded) > limit:
+        return None
+    return encoded
+
+
+def _lang(message: IncidentMessage) -> str:
+    return "fr" if message.language.lower().startswith("fr") else "en"
+
+
+def _size(text: str) -> int:
+    """Length in UTF-16 code units: never less than Python's length, so a limit checked here holds either way."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _one_line(text: str) -> str:
+    """Collapse newlines and runs of spaces: a mention must not forge lines (a fake "Acknowledge" link)."""
+    return " ".join(text.split())
+
+
+def _plain(text: str, limit: int) -> dict:
+    """A plain_text object: Slack shows it verbatim (no links, no pings), so only cutting and @-words matter."""
+    text = _one_line(_BROADCAST.sub("@\u200d", text))
+    if _size(text) > limit:
+        text = text[:limit]  # code points never outnumber UTF-16 units: at most a few more to drop below
+        while _size(text) > limit - _size(_ELLIPSIS):
+            text = text[:-1]
+        text = text.rstrip() + _ELLIPSIS
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _header(message: IncidentMessage, words: dict) -> str:
+    # subject() already prefixes resolved / acknowledged / reminder / test; an escalation must read as one too.
+    prefix = words["escalation_prefix"] if message.reason == "escalation" else ""
+    return prefix + message.subject()
+
+
+def _reason_line(message: IncidentMessage, words: dict) -> str:
+    """What changed, in one sentence: a reminder or a resolution must never read like a new page."""
+    reason = message.reason
+    if reason == "severity":
+        return words["severity_change"].format(label=message.severity_label())
+    if reason == "escalation":
+        return words["escalation"].format(step=message.escalation_step)
+    if reason == "acknowledged":
+        if not message.acknowledged_by:
+            return words["acknowledged_anon"]
+        return words["acknowledged"].format(who=_one_line(message.acknowledged_by)[:200])  # _summary escapes
+    if reason == "resolved":
+        label = words["resolutions"].get(message.resolution or "", "")
+        return words["resolved"].format(resolution=label) if label else words["resolved_plain"]
+    return words[reason]
+
+
+def _summary(message: IncidentMessage, words: dict) -> str:
+    # 400 + 2 + 2,500 stays under the 3,000-character section limit.
+    reason = f"*{_escape(_reason_line(message, words), 400)}*"
+    return f"{reason}\n{_escape(message.explanation, 2500)}"
+
+
+def _fields(message: IncidentMessage, words: dict) -> list[dict]:
+    lang = words["lang"]
+    pairs = [
+        (words["severity"], message.severity_label()),
+        (words["score"], f"{message.score} ({words['peak']} {message.peak_score})"),
+        (words["mentions"], _number(message.mention_count, lang)),
+        (words["status"], words["statuses"].get(message.status, message.status)),
+        (words["opened"], _time(message.opened_at)),
+    ]
+    if message.peak_rate is not None:
+        pairs.insert(3, (words["rate"], f"{_number(message.peak_rate, lang)} {words['per_hour']}"))
+    fields = [_mrkdwn(f"*{name}*\n{_escape(value, 1000)}") for name, value in pairs]
+    return fields[: _LIMITS["fields"]]
+
+
+def _mention(mention: MentionView, words: dict) -> str:
+    """Author, reach and source, then the excerpt as a quote, then the link: budgets 283 + 203 + 1,502 + 884."""
+    author = _escape(_one_line(mention.author or ""), 150) or words["unknown_author"]
+    meta = [f"*{author}*"]
+    if mention.author_reach is not None:
+        meta.append(f"{_number(mention.author_reach, words['lang'])} {words['followers']}")
+    if mention.source_name:
+        meta.append(_escape(_one_line(mention.source_name), 100))
+    lines = [" · ".join(meta)]
+    text = _one_line(mention.text)
+    title = _one_line(mention.title)
+    if title and not text.startswith(title):
+        lines.append(f"*{_escape(title, 200)}*")
+    if text:
+        # ~300 characters of the post, escaped: at most 1,500 in the rare worst case of all `&`.
+        lines.append(">" + _escape(_cut(text, 300), 1500))
+    url = _http_url(mention.url)
+    if url and _size(link := url.replace("&", "&amp;")) <= _MAX_LINK_URL:
+        label = _escape(urlsplit(url).hostname or words["link"], 80)
+        lines.append(f"<{link}|{label}>")
+    return "\n".join(lines)
+
+
+def _context(message: IncidentMessage, words: dict) -> str:
+    lang, colon = words["lang"], words["colon"]
+    parts = []
+    if message.top_terms:
+        terms = ", ".join(f"{_one_line(t)} ({n})" for t, n in message.top_terms[:_MAX_TERMS])
+        parts.append(f"*{words['terms']}*{colon} {_escape(terms, 1200)}")
+    if split := {k: v for k, v in message.sentiment_split.items() if k in words["sentiments"]}:
+        counts = " · ".join(f"{words['sentiments'][k]} {_number(v, lang)}" for k, v in split.items())
+        parts.append(f"*{words['sentiment']}*{colon} {counts}")
+    hidden = len(message.top_mentions) - MAX_MENTIONS
+    if hidden > 0:
+        parts.append(f"+{hidden} {words['more']}")
+    return "\n".join(parts)
+
+
+def _buttons(message: IncidentMessage, words: dict) -> list[dict]:
+    buttons = []
+    if ack := _http_url(message.ack_url):
+        buttons.append(_button(words["ack"], ack, "vigie_ack", style="primary"))
+    if incident := _http_url(message.incident_url):
+        buttons.append(_button(words["open"], incident, "vigie_open"))
+    return buttons
+
+
+def _button(label: str, url: str, action_id: str, style: str | None = None) -> dict:
+    button = {"type": "button", "text": _plain(label, _LIMITS["button_text"]), "url": url, "action_id": action_id}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + _ELLIPSIS
+
+
+def _number(value: float, lang: str) -> str:
+    """12 400 / 12,400 and 3,5 / 3.5: French uses a narrow no-break space and a decimal comma."""
+    text = f"{value:.1f}" if value < 10 and value != int(value) else f"{value:,.0f}"
+    return text.replace(",", NNBSP).replace(".", ",") if lang == "fr" else text
+
+
+def _time(moment: datetime) -> str:
+    """2025-03-04 14:05 UTC: one unambiguous clock for every reader (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
