@@ -55,6 +55,8 @@ workspaces = sa.Table(
     # The workspace's own crisis vocabulary, and terms never to count as crisis terms (e.g. a brand name).
     sa.Column("crisis_terms", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
     sa.Column("ignored_terms", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    # Office hours, holidays and the daily digest hour (app.alerting.AlertingSpec), in the workspace's zone.
+    sa.Column("alerting", sa.JSON, nullable=False, server_default=sa.text("'{}'")),
     _created(),
 )
 
@@ -230,4 +232,122 @@ incident_mentions = sa.Table(
     sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("mention_id", BigId, sa.ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("rank", sa.Integer, nullable=False),  # importance in the incident (reach, risk): 0 first
+)
+
+# --- delivery: channels, routes, silences, the notification log, the outbox and its attempts
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # webhook | slack | email
+    sa.Column("config", sa.JSON, nullable=False),  # what the API may show: e-mail recipients, the URL's host
+    sa.Column("secrets", sa.JSON, nullable=False),  # never shown after creation: URLs, signing secrets
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("disabled_reason", sa.Text, nullable=True),  # e.g. the receiver answered 410 Gone
+    sa.Column("next_send_at", UTCDateTime(), nullable=True),  # rate limit (Slack: ~1 message/s per webhook)
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_channels_workspace_name"),
+)
+
+routes = sa.Table(
+    "routes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),  # matchers, window, channels, timers, escalation (RouteSpec)
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_routes_workspace_name"),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("brand", sa.String(200), nullable=True),
+    sa.Column("kind", sa.String(30), nullable=True),
+    sa.Column("severity", sa.String(10), nullable=True),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    _created(),
+)
+sa.Index("ix_silences_workspace_ends", silences.c.workspace_id, silences.c.ends_at)
+
+route_logs = sa.Table(
+    "route_logs",
+    metadata,
+    sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("route_id", sa.Integer, sa.ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("log", sa.JSON, nullable=False),  # alerts.routing.RouteLog
+    sa.Column("wake_at", UTCDateTime(), nullable=True),  # when the route must look at the incident again
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_route_logs_wake", route_logs.c.wake_at)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("route_id", sa.Integer, sa.ForeignKey("routes.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("message_id", sa.String(64), nullable=False, unique=True),  # webhook-id: stable across retries
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # pending | delivered | dead | cancelled
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("payload", sa.JSON, nullable=False),  # the message as of the incident change (IncidentMessage)
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),  # an excerpt without secrets
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+)
+sa.Index("ix_deliveries_due", deliveries.c.status, deliveries.c.due_at)
+sa.Index("ix_deliveries_order", deliveries.c.channel_id, deliveries.c.incident_id, deliveries.c.id)
+sa.Index("ix_deliveries_feed", deliveries.c.workspace_id, deliveries.c.id)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", BigId, sa.ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("worker", sa.String(100), nullable=True),
+    sa.Column("outcome", sa.String(20), nullable=False),  # delivered | retry | failed | gone
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+)
+sa.Index("ix_delivery_attempts_delivery", delivery_attempts.c.delivery_id, delivery_attempts.c.id)
+
+# Acknowledge links are signed and expire; a link used once is recorded here and refused the second time.
+ack_link_uses = sa.Table(
+    "ack_link_uses",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("incident_id", BigId, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("used_at", UTCDateTime(), nullable=False),
+)
+
+# Keys Vigie makes for itself on first use (the acknowledge-link signing key), unless the environment gives one.
+instance_secrets = sa.Table(
+    "instance_secrets",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    _created(),
 )
