@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,39 @@ class Settings(BaseSettings):
         description="User-Agent sent to sources.",
     )
 
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Address people reach Vigie at, for the links in alerts (open, acknowledge).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key signing acknowledge links; by default Vigie makes one and keeps it in the database.",
+    )
+    ack_link_hours: float = Field(24.0, gt=0, description="How long an acknowledge link in a message stays valid.")
+    deliver_tick_seconds: float = Field(1.0, gt=0, description="How often the alert role sends due deliveries.")
+    route_tick_seconds: float = Field(
+        5.0, gt=0, description="How often the alert role wakes routes (group wait, reminders, escalation)."
+    )
+    delivery_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed delivery stays leased to a worker before another retries it."
+    )
+    delivery_timeout: float = Field(10.0, gt=0, description="Seconds a webhook or Slack call may take.")
+    delivery_max_attempts: int = Field(
+        12, ge=1, description="Attempts before a delivery is dead-lettered (about 10 hours of retries)."
+    )
+    delivery_retry_base_seconds: float = Field(10.0, gt=0, description="First retry delay (doubles, with jitter).")
+    delivery_retry_max_seconds: float = Field(3600.0, gt=0, description="Longest delay between two retries.")
+    slack_min_interval_seconds: float = Field(
+        1.0, ge=0, description="Slack allows about one message per second per incoming webhook."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail channels.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 SSL, 25 plain).")
+    smtp_security: str = Field("starttls", description="SMTP security: starttls, ssl or plain.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
+    smtp_from: str = Field("vigie@localhost", description="Sender address of alert e-mails.")
+    mail_domain: str = Field("vigie.local", description="Domain of the Message-IDs of alert e-mails.")
+
     default_workspace: str = Field("default", description="Workspace used when none is named.")
     api_page_max: int = Field(200, ge=1, description="Largest page size of list endpoints.")
 
@@ -67,6 +100,13 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
+        if value not in {"starttls", "ssl", "plain"}:
+            raise ValueError("smtp security must be one of starttls, ssl, plain")
+        return value
 
     @model_validator(mode="after")
     def _fetch_fits_in_lease(self) -> Settings:
