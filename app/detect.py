@@ -22,8 +22,11 @@ from alerts.detection.series import MentionPoint
 from alerts.detection.summary import summarize_window
 from app.db import reading, writing
 from app.db.schema import utcnow
+from app.route import route_incident
+from app.settings import Settings
 from app.storage import incidents as store
 from app.storage.brands import list_brands
+from app.storage.delivery import reset_route_logs
 from app.storage.mentions import brand_mention_points
 from app.storage.sources import source_names
 from app.storage.workspaces import list_workspaces
@@ -92,8 +95,12 @@ def detect_brand(
     brand: dict[str, Any],
     now: datetime,
     config: DetectionConfig | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Evaluate one brand at `now` and apply the result to its incidents; returns what happened, for logs.
+
+    With `settings`, every incident opened, grown or resolved goes through the route stage in the same
+    transaction (the outbox); without (backtests, history replays), nothing is routed.
 
     `config` defaults to the detection defaults with the brand's own overrides."""
     config = config or for_brand(brand.get("detection"))
@@ -107,8 +114,17 @@ def detect_brand(
     scope = _Scope(workspace, brand, points, source_names(conn, workspace_id=workspace["id"]) if current else {})
     done = []
     for key in sorted(set(current) | set(live)):
-        done.append(_apply(conn, scope, key, live.get(key), current.get(key), now, config))
+        action = _apply(conn, scope, key, live.get(key), current.get(key), now, config)
+        done.append(action)
+        if settings is not None and action in ("open", "grow", "resolve"):
+            _route(conn, workspace, key, settings, now)
     return [d for d in done if d != "none"]
+
+
+def _route(conn: sa.Connection, workspace: dict, key: str, settings: Settings, now: datetime) -> None:
+    incident = store.latest_incident(conn, workspace_id=workspace["id"], dedup_key=key)
+    if incident is not None:
+        route_incident(conn, workspace=workspace, incident=incident, settings=settings, now=now)
 
 
 @dataclass(slots=True)
@@ -199,6 +215,7 @@ def _open(conn: sa.Connection, scope: _Scope, key: str, verdict: Assessment, now
         )
         store.update_incident(conn, incident_id=reopened["id"], values=values)
         incident_id, kind = reopened["id"], "reopened"
+        reset_route_logs(conn, incident_id=incident_id)  # it pages again, like a new incident
     else:
         values.update(
             workspace_id=workspace["id"],
@@ -291,10 +308,11 @@ def _ceil(at: datetime, step: timedelta) -> datetime:
 
 
 class DetectWorker:
-    """The alert role's clock job: evaluate every brand of every workspace at the current time."""
+    """The alert role's clock job: evaluate every brand of every workspace at the current time, and route
+    what changed (with `settings`)."""
 
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
+    def __init__(self, engine: sa.Engine, settings: Settings | None = None):
+        self.engine, self.settings = engine, settings
 
     def tick(self, now: datetime | None = None) -> int:
         """One evaluation of every brand, one transaction per brand; returns how many incidents changed."""
@@ -306,5 +324,6 @@ class DetectWorker:
             for brand in brands:
                 with writing(self.engine) as conn:
                     if store.lock_brand_for_detection(conn, brand_id=brand["id"]):
-                        changed += len(detect_brand(conn, workspace=workspace, brand=brand, now=now))
+                        found = detect_brand(conn, workspace=workspace, brand=brand, now=now, settings=self.settings)
+                        changed += len(found)
         return changed

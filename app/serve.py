@@ -14,8 +14,10 @@ from app.clock import start_clock
 from app.collect import CollectWorker
 from app.config_file import ConfigError, apply_config, load_config
 from app.db import writing
+from app.deliver import DeliveryWorker
 from app.detect import DetectWorker
 from app.logs import configure_logging
+from app.route import RouteWorker
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,13 +35,17 @@ def run(settings: Settings) -> None:
         with writing(engine) as conn:
             report = apply_config(conn, config)
         log.info("config applied", extra={"created": len(report.created), "updated": len(report.updated)})
-    worker = scheduler = None
+    worker = scheduler = deliverer = None
     jobs: dict = {}
     if "collect" in settings.role_set:
         worker = CollectWorker(engine, settings)
         jobs["collect"] = (worker, settings.collect_tick_seconds)
     if "alert" in settings.role_set:
-        jobs["detect"] = (DetectWorker(engine), settings.detect_tick_seconds)
+        # detect → route (same transaction, the outbox) → deliver: see app.detect, app.route, app.deliver
+        deliverer = DeliveryWorker(engine, settings)
+        jobs["detect"] = (DetectWorker(engine, settings), settings.detect_tick_seconds)
+        jobs["route"] = (RouteWorker(engine, settings), settings.route_tick_seconds)
+        jobs["deliver"] = (deliverer, settings.deliver_tick_seconds)
     if jobs:
         scheduler = start_clock(jobs)
     try:
@@ -55,6 +61,8 @@ def run(settings: Settings) -> None:
             scheduler.shutdown(wait=True)
         if worker:
             worker.close()
+        if deliverer:
+            deliverer.close()
         engine.dispose()
 
 

@@ -13,6 +13,7 @@ from app.api.deps import ReadConn, SettingsDep, WorkspaceId, WriteConn
 from app.api.errors import Problem, not_found
 from app.api.mentions import MentionOut, decode_cursor, encode_cursor, mention_out
 from app.db.schema import utcnow
+from app.route import route_change
 from app.storage import incidents as store
 from app.storage.brands import get_brand
 from app.storage.mentions import attach_brands
@@ -139,29 +140,36 @@ def get_incident(incident_id: int, conn: ReadConn, workspace_id: WorkspaceId) ->
     return _detail(conn, _own(conn, workspace_id, incident_id))
 
 
-def _act(conn: Any, action: Any, **kwargs: Any) -> IncidentDetail:
+def _act(conn: Any, settings: Any, action: Any, **kwargs: Any) -> IncidentDetail:
+    now = utcnow()
     try:
-        return _detail(conn, action(conn, actor=ACTOR, now=utcnow(), **kwargs))
+        incident = action(conn, actor=ACTOR, now=now, **kwargs)
     except actions.IncidentActionError as exc:
         raise Problem(409, "Conflict", str(exc)) from None
+    route_change(conn, incident=incident, settings=settings, now=now)  # tell who was paged, in this transaction
+    return _detail(conn, incident)
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail)
-def acknowledge(incident_id: int, conn: WriteConn, workspace_id: WorkspaceId) -> IncidentDetail:
+def acknowledge(incident_id: int, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep) -> IncidentDetail:
     """Acknowledge: you are on it, nobody else is paged. Idempotent."""
-    return _act(conn, actions.acknowledge, incident=_own(conn, workspace_id, incident_id))
+    return _act(conn, settings, actions.acknowledge, incident=_own(conn, workspace_id, incident_id))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail)
-def resolve(incident_id: int, body: ResolveIn, conn: WriteConn, workspace_id: WorkspaceId) -> IncidentDetail:
+def resolve(
+    incident_id: int, body: ResolveIn, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep
+) -> IncidentDetail:
     """Resolve with a reason: handled, false_positive or benign (false positives stay in baselines). Idempotent."""
     incident = _own(conn, workspace_id, incident_id)
-    return _act(conn, actions.resolve, incident=incident, reason=body.reason, note=body.note)
+    return _act(conn, settings, actions.resolve, incident=incident, reason=body.reason, note=body.note)
 
 
 @router.post("/{incident_id}/snooze", response_model=IncidentDetail)
-def snooze(incident_id: int, body: SnoozeIn, conn: WriteConn, workspace_id: WorkspaceId) -> IncidentDetail:
+def snooze(
+    incident_id: int, body: SnoozeIn, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep
+) -> IncidentDetail:
     """Silence the incident's notifications for `minutes` or until `until`; detection goes on."""
     incident = _own(conn, workspace_id, incident_id)
     until = body.until or utcnow() + timedelta(minutes=body.minutes or 0)
-    return _act(conn, actions.snooze, incident=incident, until=until)
+    return _act(conn, settings, actions.snooze, incident=incident, until=until)

@@ -51,3 +51,9 @@ def delete_brand(conn: sa.Connection, *, workspace_id: int, brand_id: int) -> bo
     """Delete a brand (its mention links go with it); False when it did not exist."""
     stmt = sa.delete(brands).where(brands.c.workspace_id == workspace_id, brands.c.id == brand_id)
     return conn.execute(stmt).rowcount > 0
+
+
+def brand_name(conn: sa.Connection, *, workspace_id: int, brand_id: int | None) -> str | None:
+    """The brand's name, or None (no brand, or deleted)."""
+    row = get_brand(conn, workspace_id=workspace_id, brand_id=brand_id) if brand_id is not None else None
+    return row["name"] if row else None

@@ -121,9 +121,7 @@ def delete_route(conn: sa.Connection, *, workspace_id: int, route_id: int) -> bo
 # --- silences
 
 
-def list_silences(
-    conn: sa.Connection, *, workspace_id: int, active_at: datetime | None = None
-) -> list[dict[str, Any]]:
+def list_silences(conn: sa.Connection, *, workspace_id: int, active_at: datetime | None = None) -> list[dict[str, Any]]:
     """The workspace's silences by id; only those not yet over at `active_at` when given."""
     where = [silences.c.workspace_id == workspace_id]
     if active_at is not None:
@@ -151,6 +149,17 @@ def end_silence(conn: sa.Connection, *, workspace_id: int, silence_id: int, at: 
     return get_silence(conn, workspace_id=workspace_id, silence_id=silence_id)
 
 
+def find_silence(
+    conn: sa.Connection, *, workspace_id: int, brand: str | None, kind: str | None, severity: str | None, comment: str
+) -> dict[str, Any] | None:
+    """The latest silence with these matchers and comment (how the config file recognises its own), or None."""
+    where = [silences.c.workspace_id == workspace_id, silences.c.comment == comment]
+    for column, value in ((silences.c.brand, brand), (silences.c.kind, kind), (silences.c.severity, severity)):
+        where.append(column.is_(None) if value is None else column == value)
+    row = conn.execute(sa.select(silences).where(*where).order_by(silences.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
 # --- the notification log
 
 
@@ -170,16 +179,23 @@ def save_route_log(
         conn.execute(sa.insert(route_logs).values(incident_id=incident_id, route_id=route_id, **values))
 
 
-def incidents_to_wake(conn: sa.Connection, *, now: datetime, limit: int = 500) -> list[int]:
-    """Incidents with a route whose timer (group wait, reminder, escalation, end of a mute) has passed."""
+def incidents_to_wake(conn: sa.Connection, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(workspace_id, incident_id) of incidents with a route whose timer (group wait, reminder, escalation,
+    end of a mute) has passed, the longest overdue first."""
     stmt = (
-        sa.select(route_logs.c.incident_id)
+        sa.select(incidents.c.workspace_id, route_logs.c.incident_id)
+        .join(incidents, incidents.c.id == route_logs.c.incident_id)
         .where(route_logs.c.wake_at <= now)
-        .group_by(route_logs.c.incident_id)
+        .group_by(incidents.c.workspace_id, route_logs.c.incident_id)
         .order_by(sa.func.min(route_logs.c.wake_at))
         .limit(limit)
     )
-    return list(conn.execute(stmt).scalars())
+    return [(w, i) for w, i in conn.execute(stmt)]
+
+
+def reset_route_logs(conn: sa.Connection, *, incident_id: int) -> None:
+    """Forget what routes told about an incident (it reopened: it pages again like a new one)."""
+    conn.execute(sa.delete(route_logs).where(route_logs.c.incident_id == incident_id))
 
 
 # --- deliveries (the outbox)
@@ -362,3 +378,8 @@ def wake_routes(conn: sa.Connection, *, workspace_id: int, now: datetime) -> int
     live = sa.select(incidents.c.id).where(incidents.c.workspace_id == workspace_id, incidents.c.status != "resolved")
     stmt = sa.update(route_logs).where(route_logs.c.incident_id.in_(live)).values(wake_at=now)
     return conn.execute(stmt).rowcount
+
+
+def channel_by_id(conn: sa.Connection, *, channel_id: int) -> dict[str, Any] | None:
+    """A channel whatever its workspace (the delivery worker serves them all), or None."""
+    return fetch_one(conn, channels, channels.c.id == channel_id)

@@ -179,3 +179,21 @@ def lock_brand_for_detection(conn: sa.Connection, *, brand_id: int) -> bool:
         return True
     stmt = sa.select(brands.c.id).where(brands.c.id == brand_id).with_for_update(skip_locked=True)
     return conn.execute(stmt).first() is not None
+
+
+def live_incident_ids(conn: sa.Connection, *, workspace_id: int) -> list[int]:
+    """The workspace's open and acknowledged incidents, oldest first."""
+    stmt = sa.select(incidents.c.id).where(incidents.c.workspace_id == workspace_id, incidents.c.status != "resolved")
+    return list(conn.execute(stmt.order_by(incidents.c.id)).scalars())
+
+
+def latest_incident(conn: sa.Connection, *, workspace_id: int, dedup_key: str) -> dict[str, Any] | None:
+    """The most recent incident with this dedup key (live or just resolved), or None."""
+    stmt = (
+        sa.select(incidents)
+        .where(incidents.c.workspace_id == workspace_id, incidents.c.dedup_key == dedup_key)
+        .order_by(incidents.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
