@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     collect_batch_size: int = Field(20, ge=1, description="How many due sources one tick claims at most.")
     collect_concurrency: int = Field(8, ge=1, description="How many sources are fetched at once.")
     detect_tick_seconds: float = Field(
-        60.0, gt=0, description="How often the alert role evaluates every brand for storms and silences."
+        2.0,
+        gt=0,
+        description="How often the alert role evaluates brands with new mentions (every brand is evaluated "
+        "every 5 minutes anyway, for calm, resolution and silences).",
     )
     lease_seconds: int = Field(120, ge=10, description="How long a claimed source stays leased to a worker.")
     default_interval_seconds: int = Field(900, ge=30, description="Check interval of a source without one.")

@@ -10,7 +10,19 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
-from app.api import brands, health, incidents, mentions, sources, workspace
+from app.api import (
+    ack,
+    alert_routes,
+    brands,
+    channels,
+    deliveries,
+    health,
+    incidents,
+    mentions,
+    silences,
+    sources,
+    workspace,
+)
 from app.api.errors import install_error_handlers
 from app.db import writing
 from app.settings import Settings
@@ -42,8 +54,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.workspace_id = None  # resolved at start-up
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (workspace, brands, sources, mentions, incidents):
+    for module in (workspace, brands, sources, mentions, incidents, channels, alert_routes, silences, deliveries):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(ack.router)  # signed links, outside /api/v1: they work without an API key
     return app

@@ -197,3 +197,8 @@ def latest_incident(conn: sa.Connection, *, workspace_id: int, dedup_key: str) -
     )
     row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
+
+
+def get_incident_any(conn: sa.Connection, *, incident_id: int) -> dict[str, Any] | None:
+    """An incident whatever its workspace (a signed acknowledge link names it), or None."""
+    return fetch_one(conn, incidents, incidents.c.id == incident_id)

@@ -197,3 +197,17 @@ def brand_mention_points(
         .order_by(mentions.c.published_at, mentions.c.id)
     )
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def new_mention_brands(conn: sa.Connection, *, after_id: int | None) -> tuple[set[int], int]:
+    """Brands with mentions stored after mention `after_id`, and the latest mention id (None: none are new,
+    the latest id is the starting point)."""
+    latest = conn.execute(sa.select(sa.func.max(mentions.c.id))).scalar() or 0
+    if after_id is None or latest <= after_id:
+        return set(), latest
+    stmt = (
+        sa.select(mention_brands.c.brand_id)
+        .where(mention_brands.c.mention_id > after_id, mention_brands.c.mention_id <= latest)
+        .distinct()
+    )
+    return set(conn.execute(stmt).scalars()), latest

@@ -182,3 +182,27 @@ def test_per_brand_detection_settings_change_what_pages(sncf, engine) -> None:
     assert sncf.patch(f"/api/v1/brands/{brand_id}", json={"detection": {}}).status_code == 200
     _replay(engine, STORM_AT - timedelta(hours=1), STORM_AT + timedelta(hours=1))
     assert [i["kind"] for i in _incidents(engine) if i["severity"] != "info"] == ["storm"]
+
+
+@pytest.mark.slow
+def test_a_crisis_mention_opens_its_incident_at_the_next_quick_tick_not_the_next_grid(sncf, engine) -> None:
+    """Between the 5-minute evaluations, the alert role looks only at brands with new mentions: a big account's
+    crisis post pages within seconds; those quick looks never count calm (it resolves on the grid only)."""
+    from app.detect import DetectWorker
+
+    worker = DetectWorker(engine)
+    worker.tick(STORM_AT)  # a grid evaluation: every brand
+    post = {
+        "external_id": "bigaccount-1",
+        "text": "SNCF : déraillement, des blessés graves, enquête ouverte. Scandale, la sécurité a été négligée.",
+        "author": "grand_media",
+        "author_reach": 800_000,
+        "published_at": (STORM_AT + timedelta(minutes=1)).isoformat(),
+    }
+    _push(sncf, [post])
+    assert worker.tick(STORM_AT + timedelta(minutes=1, seconds=30)) == 1  # a quick tick, 3.5 min before the grid
+    [incident] = [i for i in _incidents(engine) if i["kind"] == "high_risk_mention"]
+    assert incident["severity"] in ("warning", "critical") and incident["status"] == "open"
+    for second in range(2, 60, 2):  # quick ticks with nothing new change nothing
+        assert worker.tick(STORM_AT + timedelta(minutes=2, seconds=second)) == 0
+    assert _incidents(engine)[0]["calm_streak"] == 0

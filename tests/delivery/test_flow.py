@@ -152,3 +152,36 @@ def test_a_receiver_down_for_ten_minutes_gets_every_message_afterwards_in_order(
         assert len(flaky.requests) > len(got)  # the failed attempts happened
     finally:
         flaky.close()
+
+
+def test_the_acknowledge_link_works_once_from_a_phone_and_a_preview_does_not_acknowledge(
+    sncf, engine, settings, receiver
+) -> None:
+    _setup(
+        engine,
+        [ChannelSpec(name="hook", kind="webhook", url=receiver.url())],
+        [RouteSpec(name="all", channels=["hook"], group_wait=0)],
+    )
+    _push(sncf, _mentions(STORM, STORM_AT, 120, timedelta(minutes=40), "storm"))
+    # The storm is replayed days ago: links made then must still be valid now (they last 24 h by default).
+    clock = Clock(engine, settings.model_copy(update={"ack_link_hours": 24 * 60}))
+    try:
+        clock.run(STORM_AT, STORM_AT + timedelta(minutes=40))
+    finally:
+        clock.close()
+    link = receiver.accepted()[0].json()["data"]["incident"]["ack_url"]
+    path = link.removeprefix(settings.public_url)
+    preview = sncf.get(path)  # what Slack's unfurler or a mail scanner does
+    assert preview.status_code == 200 and "<form" in preview.text and "SNCF" in preview.text
+    with reading(engine) as conn:
+        [storm] = list_incidents(conn, workspace_id=1, filters=IncidentFilter(kind="storm"), limit=5)
+    assert storm["status"] == "open"  # a GET acknowledges nothing
+    done = sncf.post(path)
+    assert done.status_code == 200 and "pris en charge" in done.text
+    assert sncf.get(f"/api/v1/incidents/{storm['id']}").json()["status"] == "acknowledged"
+    assert sncf.get(f"/api/v1/incidents/{storm['id']}").json()["timeline"][-1]["actor"] == "ack-link"
+    again = sncf.post(path)
+    assert "déjà" in again.text  # already acknowledged
+    forged = sncf.post(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
+    assert forged.status_code == 400 and "signature" in forged.text
+    assert sncf.get("/ack/not-a-token").status_code == 400
