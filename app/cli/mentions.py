@@ -16,6 +16,7 @@ from app.db.schema import utcnow
 from app.detect import replay
 from app.importer import read_import_file
 from app.pipeline import IngestReport, ingest_drafts, load_ingest_context
+from app.route import reroute_workspace
 from app.storage.brands import list_brands
 from app.storage.sources import ensure_internal_source
 from app.storage.workspaces import ensure_workspace
@@ -69,6 +70,8 @@ def import_cmd(file: Path, workspace: str | None, dry_run: bool, skip_invalid: b
             opened = _detect_imported(conn, ws, [m.published_at for m in parsed.mentions if m.published_at])
             if dry_run:
                 raise _DryRun
+            # History is not news, but a crisis still live at the end of the import is: route it (the outbox).
+            reroute_workspace(conn, workspace_id=ws["id"], now=utcnow(), settings=settings)
     except _DryRun:
         pass
     finally:

@@ -185,3 +185,32 @@ def test_the_acknowledge_link_works_once_from_a_phone_and_a_preview_does_not_ack
     forged = sncf.post(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
     assert forged.status_code == 400 and "signature" in forged.text
     assert sncf.get("/ack/not-a-token").status_code == 400
+
+
+def test_vigie_import_of_a_live_storm_queues_one_page_per_route_and_dry_run_none(
+    sncf, engine, settings, receiver, database_url, monkeypatch, tmp_path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    _setup(
+        engine,
+        [ChannelSpec(name="hook", kind="webhook", url=receiver.url())],
+        [RouteSpec(name="all", channels=["hook"])],
+    )
+    path = tmp_path / "storm.jsonl"
+    storm = _mentions(STORM, STORM_AT, 120, timedelta(minutes=40), "storm")
+    path.write_text("\n".join(json.dumps(m) for m in storm), encoding="utf-8")
+    monkeypatch.setenv("VIGIE_DATABASE_URL", database_url)
+    dry = CliRunner().invoke(main, ["import", "--dry-run", str(path)], catch_exceptions=False)
+    assert dry.exit_code == 0, dry.output
+    with reading(engine) as conn:
+        assert store.list_deliveries(conn, workspace_id=1, filters=store.DeliveryFilter(), limit=10) == []
+    real = CliRunner().invoke(main, ["import", str(path)], catch_exceptions=False)
+    assert real.exit_code == 0, real.output
+    with reading(engine) as conn:
+        rows = store.list_deliveries(conn, workspace_id=1, filters=store.DeliveryFilter(), limit=10)
+    assert [(r["event"], r["status"]) for r in rows] == [("incident.opened", "pending")]
