@@ -20,6 +20,13 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from alerts.delivery.digest import (
+    Digest,
+    build_digest_request,
+    digest_from_dict,
+    render_digest_email,
+    render_digest_slack,
+)
 from alerts.delivery.email import SmtpConfig, render_email, send_email
 from alerts.delivery.http import post
 from alerts.delivery.message import IncidentMessage
@@ -58,13 +65,40 @@ def send(
     return _send_email(channel, message, settings)
 
 
+def send_digest(
+    channel: dict[str, Any], digest: Digest, *, settings: Settings, client: httpx.Client, now: datetime
+) -> Attempt:
+    """Send the daily digest through one channel; never raises for delivery errors."""
+
+    def guard(url: str) -> None:
+        check_public_url(url, allow_private=settings.allow_private_urls)
+
+    if channel["kind"] == "webhook":
+        signing = signing_secrets(channel, now)
+        body, headers = build_digest_request(digest, signing, now)
+        return post(client, channel["secrets"]["url"], body, headers, check_url=guard, secrets=signing)
+    if channel["kind"] == "slack":
+        body = json.dumps(render_digest_slack(digest), ensure_ascii=False).encode("utf-8")
+        return post(client, channel["secrets"]["url"], body, {"content-type": "application/json"}, check_url=guard)
+    recipients = channel["config"]["to"]
+    return _mail(
+        render_digest_email(digest, sender=settings.smtp_from, recipients=recipients, domain=settings.mail_domain),
+        settings,
+    )
+
+
 def _send_email(channel: dict[str, Any], message: IncidentMessage, settings: Settings) -> Attempt:
+    recipients = channel["config"]["to"]
+    return _mail(
+        render_email(message, sender=settings.smtp_from, recipients=recipients, domain=settings.mail_domain), settings
+    )
+
+
+def _mail(mail: Any, settings: Settings) -> Attempt:
     if not settings.smtp_host:
         return Attempt("failed", None, 0.0, "VIGIE_SMTP_HOST is not set: e-mail channels cannot send", None)
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username, password)
-    recipients = channel["config"]["to"]
-    mail = render_email(message, sender=settings.smtp_from, recipients=recipients, domain=settings.mail_domain)
     result = send_email(mail, smtp, timeout=settings.delivery_timeout)
     return Attempt(result.outcome, result.status_code, result.latency_ms, result.error, None)
 
@@ -100,22 +134,38 @@ class DeliveryWorker:
             claimed = store.claim_due_deliveries(
                 conn, owner=self.owner, limit=BATCH, lease_seconds=self.settings.delivery_lease_seconds, now=now
             )
-        list(self.pool.map(lambda d: self._deliver(d, now), claimed))
+        by_channel: dict[int, list[dict[str, Any]]] = {}
+        for delivery in claimed:
+            by_channel.setdefault(delivery["channel_id"], []).append(delivery)
+        list(self.pool.map(lambda group: self._deliver_group(group, now), by_channel.values()))
         return len(claimed)
 
-    def _deliver(self, delivery: dict[str, Any], now: datetime) -> None:
+    def _deliver_group(self, group: list[dict[str, Any]], now: datetime) -> None:
+        """One channel's share of a tick, in order; Slack gets the first now and the others at its pace."""
+        for i, delivery in enumerate(group):
+            self._deliver(delivery, now, queue_position=i)
+
+    def _deliver(self, delivery: dict[str, Any], now: datetime, queue_position: int = 0) -> None:
         with reading(self.engine) as conn:
             channel = store.channel_by_id(conn, channel_id=delivery["channel_id"])
         if channel is None or not channel["enabled"]:
             reason = (channel or {}).get("disabled_reason") or "the channel is disabled"
             self._finish(delivery, None, {"status": "dead", "last_error": reason})
             return
-        if channel["kind"] == "slack" and channel["next_send_at"] and channel["next_send_at"] > now:
-            self._finish(delivery, None, {"due_at": channel["next_send_at"]})  # Slack's pace: not an attempt
-            return
-        message = message_from_dict(delivery["payload"])
+        if channel["kind"] == "slack":
+            pace = timedelta(seconds=self.settings.slack_min_interval_seconds)
+            not_before = max(channel["next_send_at"] or now, now + pace * queue_position)
+            if not_before > now:
+                self._finish(delivery, None, {"due_at": not_before})  # Slack's pace: not an attempt
+                return
         # Signatures carry the real time (receivers check it); scheduling follows the tick's `now`.
-        attempt = send(channel, message, settings=self.settings, client=self.client, now=utcnow())
+        payload, real_now = delivery["payload"], utcnow()
+        if "digest" in payload:
+            digest = digest_from_dict(payload["digest"])
+            attempt = send_digest(channel, digest, settings=self.settings, client=self.client, now=real_now)
+        else:
+            message = message_from_dict(payload)
+            attempt = send(channel, message, settings=self.settings, client=self.client, now=real_now)
         self._record(delivery, channel, attempt, now)
 
     def _record(self, delivery: dict[str, Any], channel: dict[str, Any], attempt: Attempt, now: datetime) -> None:

@@ -64,6 +64,7 @@ def route_incident(
     logs = store.route_logs_of(conn, incident_id=incident["id"])
     channels = {c["name"]: c for c in store.list_channels(conn, workspace_id=workspace["id"])}
     messages: dict[tuple, IncidentMessage] = {}
+    sent: set[tuple] = set()  # a channel on two routes hears each piece of news once
     written = 0
     for row in routes:
         route = route_spec_of(row).to_route()
@@ -78,6 +79,9 @@ def route_incident(
                 log.warning("route names a missing or disabled channel", extra={"route": route.name})
                 continue
             key = (note.event, note.reason, note.escalation_step)
+            if (channel["id"], note.event, note.reason) in sent:
+                continue
+            sent.add((channel["id"], note.event, note.reason))
             if key not in messages:
                 messages[key] = incident_message(
                     conn,

@@ -16,6 +16,7 @@ from app.config_file import ConfigError, apply_config, load_config
 from app.db import writing
 from app.deliver import DeliveryWorker
 from app.detect import DetectWorker
+from app.digest import DigestWorker
 from app.logs import configure_logging
 from app.route import RouteWorker
 from app.settings import Settings
@@ -46,6 +47,7 @@ def run(settings: Settings) -> None:
         jobs["detect"] = (DetectWorker(engine, settings), settings.detect_tick_seconds)
         jobs["route"] = (RouteWorker(engine, settings), settings.route_tick_seconds)
         jobs["deliver"] = (deliverer, settings.deliver_tick_seconds)
+        jobs["digest"] = (DigestWorker(engine, settings), 60.0)
     if jobs:
         scheduler = start_clock(jobs)
     try:

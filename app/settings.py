@@ -104,6 +104,18 @@ class Settings(BaseSettings):
             raise ValueError("log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
+    @field_validator("secret_key", "smtp_password", "smtp_host", "smtp_username", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # `VIGIE_SECRET_KEY=` in a copied .env.example means "not set"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("VIGIE_SECRET_KEY must be at least 16 characters (or empty to let Vigie make one)")
+        return value
+
     @field_validator("smtp_security")
     @classmethod
     def _known_security(cls, value: str) -> str:

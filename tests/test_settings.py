@@ -51,3 +51,15 @@ def test_an_invalid_setting_names_the_variable_and_what_to_do(monkeypatch: pytes
 def test_a_fetch_longer_than_the_lease_is_refused() -> None:
     with pytest.raises(ValueError, match="VIGIE_FETCH_TOTAL_TIMEOUT .* must be shorter than VIGIE_LEASE_SECONDS"):
         Settings(_env_file=None, fetch_total_timeout=300, lease_seconds=120)
+
+
+def test_secrets_copied_empty_from_env_example_count_as_unset_and_never_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIE_SECRET_KEY", "")
+    monkeypatch.setenv("VIGIE_SMTP_PASSWORD", "hunter2-is-not-a-password")
+    s = Settings(_env_file=None)
+    assert s.secret_key is None  # an empty key would sign forgeable links: Vigie makes its own instead
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s.model_dump())
+    with pytest.raises(ValueError, match="VIGIE_SECRET_KEY must be at least 16 characters"):
+        Settings(_env_file=None, secret_key="short")
+    with pytest.raises(ValueError, match="smtp security must be one of starttls, ssl, plain"):
+        Settings(_env_file=None, smtp_security="tls")

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
-from alerts.delivery.message import IncidentMessage, MentionView
+from alerts.delivery.message import IncidentMessage, MentionView, cut, one_line
 
 Outcome = Literal["delivered", "retry", "failed"]
 Security = Literal["plain", "starttls", "ssl"]
@@ -124,7 +124,7 @@ def render_email(message: IncidentMessage, *, sender: str, recipients: Sequence[
         raise ValueError(f"not a domain for Message-IDs: {domain!r}")
     context = _template_context(message)
     msg = EmailMessage()
-    msg["Subject"] = _one_line(message.subject())
+    msg["Subject"] = one_line(message.subject())
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(datetime.now(UTC))
@@ -221,7 +221,7 @@ def _error_excerpt(text: str, smtp: SmtpConfig) -> str:
             secrets += [raw, base64.b64encode(raw.encode()).decode()]
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    text = _one_line(text)
+    text = one_line(text)
     return text if len(text) <= _ERROR_EXCERPT else text[: _ERROR_EXCERPT - 1] + "…"
 
 
@@ -249,13 +249,13 @@ def _template_context(message: IncidentMessage) -> dict:
     return {
         "lang": lang,
         "t": words,
-        "subject": _one_line(message.subject()),
+        "subject": one_line(message.subject()),
         "reason": _reason_line(message, words),
         "explanation": message.explanation,
         "facts": _facts(message, words, lang),
         "mentions": [_mention(m, words, lang) for m in message.top_mentions[:MAX_MENTIONS]],
         "more": max(0, len(message.top_mentions) - MAX_MENTIONS),
-        "terms": [(_one_line(term), _number(n, lang)) for term, n in message.top_terms],
+        "terms": [(one_line(term), _number(n, lang)) for term, n in message.top_terms],
         "sentiment": _sentiment(message.sentiment_split, words, lang),
         "ack_url": _http_url(message.ack_url),
         "incident_url": _http_url(message.incident_url),
@@ -272,7 +272,7 @@ def _reason_line(message: IncidentMessage, words: dict) -> str:
     if reason == "escalation":
         return words["escalation"].format(step=message.escalation_step)
     if reason == "acknowledged":
-        who = _one_line(message.acknowledged_by or "")
+        who = one_line(message.acknowledged_by or "")
         return words["acknowledged"].format(who=who) if who else words["acknowledged_anon"]
     if reason == "resolved":
         label = words["resolutions"].get(message.resolution or "", "")
@@ -294,14 +294,14 @@ def _facts(message: IncidentMessage, words: dict, lang: str) -> list[tuple[str, 
 
 
 def _mention(mention: MentionView, words: dict, lang: str) -> dict:
-    text, title = _one_line(mention.text), _one_line(mention.title)
+    text, title = one_line(mention.text), one_line(mention.title)
     reach = mention.author_reach
     return {
-        "author": _cut(_one_line(mention.author or ""), 150) or words["unknown_author"],
+        "author": cut(one_line(mention.author or ""), 150) or words["unknown_author"],
         "reach": None if reach is None else f"{_number(reach, lang)} {words['followers']}",
-        "source": _cut(_one_line(mention.source_name or ""), 100),
-        "title": _cut(title, 200) if title and not text.startswith(title) else "",
-        "excerpt": _cut(text, _EXCERPT),
+        "source": cut(one_line(mention.source_name or ""), 100),
+        "title": cut(title, 200) if title and not text.startswith(title) else "",
+        "excerpt": cut(text, _EXCERPT),
         "url": _http_url(mention.url),
     }
 
@@ -329,15 +329,6 @@ def _http_url(url: str | None) -> str | None:
     except ValueError:  # e.g. a malformed IPv6 literal
         return None
     return encoded if parts.scheme.lower() in ("http", "https") and host else None
-
-
-def _one_line(text: str) -> str:
-    """Collapse newlines and runs of spaces: a mention must not forge lines (a fake "Acknowledge" link)."""
-    return " ".join(text.split())
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _number(value: float, lang: str) -> str:

@@ -7,6 +7,7 @@ that only acknowledges this one incident.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -111,3 +112,17 @@ class IncidentMessage:
         elif self.reason == "test":
             prefix = "[TEST] "
         return f"{prefix}[{self.severity_label()}] {brand} — {self.kind_label()} (score {self.score})"
+
+
+# Line breaks and runs of ordinary spaces, but not the no-break spaces of French typography ("71\u202f%").
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # every whitespace run but the no-break spaces
+
+
+def one_line(text: str) -> str:
+    """One line, so that untrusted text cannot forge one (a fake "Acknowledge" link); keeps "71\u202f%" whole."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters, ending with "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from alerts.delivery.message import IncidentMessage, MentionView
+from alerts.delivery.message import IncidentMessage, MentionView, cut, one_line
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks, .../composition-objects,
 # .../block-elements#button, chat.postMessage `text`). The fallback text could be longer (40,000, cut at
@@ -134,14 +134,9 @@ def _size(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _one_line(text: str) -> str:
-    """Collapse newlines and runs of spaces: a mention must not forge lines (a fake "Acknowledge" link)."""
-    return " ".join(text.split())
-
-
 def _plain(text: str, limit: int) -> dict:
     """A plain_text object: Slack shows it verbatim (no links, no pings), so only cutting and @-words matter."""
-    text = _one_line(_BROADCAST.sub("@\u200d", text))
+    text = one_line(_BROADCAST.sub("@\u200d", text))
     if _size(text) > limit:
         text = text[:limit]  # code points never outnumber UTF-16 units: at most a few more to drop below
         while _size(text) > limit - _size(_ELLIPSIS):
@@ -174,7 +169,7 @@ def _reason_line(message: IncidentMessage, words: dict) -> str:
     if reason == "acknowledged":
         if not message.acknowledged_by:
             return words["acknowledged_anon"]
-        return words["acknowledged"].format(who=_one_line(message.acknowledged_by)[:200])  # _summary escapes
+        return words["acknowledged"].format(who=one_line(message.acknowledged_by)[:200])  # _summary escapes
     if reason == "resolved":
         label = words["resolutions"].get(message.resolution or "", "")
         return words["resolved"].format(resolution=label) if label else words["resolved_plain"]
@@ -204,20 +199,20 @@ def _fields(message: IncidentMessage, words: dict) -> list[dict]:
 
 def _mention(mention: MentionView, words: dict) -> str:
     """Author, reach and source, then the excerpt as a quote, then the link: budgets 283 + 203 + 1,502 + 884."""
-    author = _escape(_one_line(mention.author or ""), 150) or words["unknown_author"]
+    author = _escape(one_line(mention.author or ""), 150) or words["unknown_author"]
     meta = [f"*{author}*"]
     if mention.author_reach is not None:
         meta.append(f"{_number(mention.author_reach, words['lang'])} {words['followers']}")
     if mention.source_name:
-        meta.append(_escape(_one_line(mention.source_name), 100))
+        meta.append(_escape(one_line(mention.source_name), 100))
     lines = [" · ".join(meta)]
-    text = _one_line(mention.text)
-    title = _one_line(mention.title)
+    text = one_line(mention.text)
+    title = one_line(mention.title)
     if title and not text.startswith(title):
         lines.append(f"*{_escape(title, 200)}*")
     if text:
         # ~300 characters of the post, escaped: at most 1,500 in the rare worst case of all `&`.
-        lines.append(">" + _escape(_cut(text, 300), 1500))
+        lines.append(">" + _escape(cut(text, 300), 1500))
     url = _http_url(mention.url)
     if url and _size(link := url.replace("&", "&amp;")) <= _MAX_LINK_URL:
         label = _escape(urlsplit(url).hostname or words["link"], 80)
@@ -229,7 +224,7 @@ def _context(message: IncidentMessage, words: dict) -> str:
     lang, colon = words["lang"], words["colon"]
     parts = []
     if message.top_terms:
-        terms = ", ".join(f"{_one_line(t)} ({n})" for t, n in message.top_terms[:_MAX_TERMS])
+        terms = ", ".join(f"{one_line(t)} ({n})" for t, n in message.top_terms[:_MAX_TERMS])
         parts.append(f"*{words['terms']}*{colon} {_escape(terms, 1200)}")
     if split := {k: v for k, v in message.sentiment_split.items() if k in words["sentiments"]}:
         counts = " · ".join(f"{words['sentiments'][k]} {_number(v, lang)}" for k, v in split.items())
@@ -254,10 +249,6 @@ def _button(label: str, url: str, action_id: str, style: str | None = None) -> d
     if style:
         button["style"] = style
     return button
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + _ELLIPSIS
 
 
 def _number(value: float, lang: str) -> str:

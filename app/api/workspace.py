@@ -1,14 +1,20 @@
-"""/api/v1/workspace: the caller's workspace — alert language, time zone, crisis and ignored terms."""
+"""/api/v1/workspace: the caller's workspace — alert language, time zone, crisis and ignored terms, and its
+alerting settings (office hours, holidays, daily digest)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api.deps import ReadConn, WorkspaceId, WriteConn
+from app.alerting import AlertingSpec
+from app.api.deps import ReadConn, SettingsDep, WorkspaceId, WriteConn
+from app.api.errors import Problem, validated
+from app.channel_setup import missing_channels
+from app.db.schema import utcnow
+from app.route import reroute_workspace
 from app.specs import check_timezone, clean_terms
 from app.storage.workspaces import get_workspace_by_id, update_workspace
 
@@ -22,6 +28,7 @@ class WorkspaceOut(BaseModel):
     timezone: str
     crisis_terms: list[str]
     ignored_terms: list[str]
+    alerting: AlertingSpec = Field(description="Office hours (the rest is on-call time), holidays, daily digest.")
     created_at: datetime
 
 
@@ -31,6 +38,9 @@ class WorkspacePatch(BaseModel):
     timezone: str | None = None
     crisis_terms: list[str] | None = Field(None, description="Replaces the workspace's extra crisis terms.")
     ignored_terms: list[str] | None = Field(None, description="Replaces the terms never counted as crisis terms.")
+    alerting: dict[str, Any] | None = Field(
+        None, description='Alerting fields to change, e.g. {"office_end": "19:00"}; the others are kept.'
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -43,14 +53,43 @@ class WorkspacePatch(BaseModel):
         return None if value is None else clean_terms(value)
 
 
+def workspace_out(row: dict[str, Any]) -> WorkspaceOut:
+    """The API view of the workspace, alerting defaults filled in."""
+    return WorkspaceOut(**{**row, "alerting": AlertingSpec(**(row.get("alerting") or {}))})
+
+
+def _alerting(conn: Any, workspace_id: int, current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The merged alerting settings, validated; their digest channels must exist."""
+    try:
+        spec = validated(AlertingSpec, {**current, **patch})
+    except Problem as exc:
+        errors = [{**e, "field": f"alerting.{e['field']}"} for e in exc.extra["errors"]]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise Problem(422, "Invalid request", detail, errors=errors) from None
+    missing = missing_channels(conn, workspace_id=workspace_id, names=set(spec.digest_channels))
+    if missing:
+        detail = f"alerting.digest_channels: no channel named {', '.join(map(repr, missing))} in this workspace"
+        raise Problem(422, "Invalid request", detail)
+    return spec.model_dump(mode="json")
+
+
 @router.get("", response_model=WorkspaceOut)
 def get_workspace(conn: ReadConn, workspace_id: WorkspaceId) -> WorkspaceOut:
     """The workspace this request acts on."""
-    return WorkspaceOut(**get_workspace_by_id(conn, workspace_id=workspace_id))
+    return workspace_out(get_workspace_by_id(conn, workspace_id=workspace_id))
 
 
 @router.patch("", response_model=WorkspaceOut)
-def patch_workspace(patch: WorkspacePatch, conn: WriteConn, workspace_id: WorkspaceId) -> WorkspaceOut:
-    """Change the language, time zone or terms; new terms apply to mentions scored from now on."""
-    row = update_workspace(conn, workspace_id=workspace_id, values=patch.model_dump(exclude_none=True))
-    return WorkspaceOut(**row)
+def patch_workspace(
+    patch: WorkspacePatch, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep
+) -> WorkspaceOut:
+    """Change the language, time zone, terms or alerting settings; new terms apply to mentions scored from now
+    on, new office hours or time zone re-plan the live incidents at once."""
+    values = patch.model_dump(exclude_none=True)
+    if patch.alerting is not None:
+        current = get_workspace_by_id(conn, workspace_id=workspace_id)["alerting"] or {}
+        values["alerting"] = _alerting(conn, workspace_id, current, patch.alerting)
+    row = update_workspace(conn, workspace_id=workspace_id, values=values)
+    if patch.alerting is not None or patch.timezone is not None:
+        reroute_workspace(conn, workspace_id=workspace_id, now=utcnow(), settings=settings)
+    return workspace_out(row)

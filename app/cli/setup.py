@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import load_settings, migrated_engine
-from app.config_file import ConfigError, apply_config, load_config
+from app.config_file import ConfigError, apply_config, config_notes, load_config, url_problems
 from app.db import writing
 from collectors.registry import COLLECTORS
 
@@ -16,7 +16,7 @@ FilePath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @click.group("config")
 def config_group() -> None:
-    """Check or apply a monitoring config file (workspace, brands, sources)."""
+    """Check or apply a monitoring config file (workspace, brands, sources, channels, routes, silences)."""
 
 
 def _load(path: Path):  # noqa: ANN202
@@ -31,9 +31,15 @@ def _load(path: Path):  # noqa: ANN202
 def config_check(file: Path) -> None:
     """Validate FILE without touching the database."""
     config = _load(file)
+    refused = url_problems(config, allow_private=load_settings().allow_private_urls)
+    if refused:
+        raise click.ClickException(f"{file}: {len(refused)} problem(s):\n" + "\n".join(f"  {p}" for p in refused))
+    for note in config_notes(config):
+        click.echo(f"note: {note}")
     click.echo(
         f"{file}: OK — workspace {config.workspace.name!r}, {len(config.brands)} brand(s), "
-        f"{len(config.sources)} source(s)"
+        f"{len(config.sources)} source(s), {len(config.channels)} channel(s), {len(config.routes)} route(s), "
+        f"{len(config.silences)} silence(s)"
     )
 
 
@@ -42,12 +48,17 @@ def config_check(file: Path) -> None:
 def config_apply(file: Path) -> None:
     """Create or update what FILE describes; applying it twice changes nothing."""
     config = _load(file)
-    engine = migrated_engine(load_settings())
+    settings = load_settings()
+    engine = migrated_engine(settings)
     try:
         with writing(engine) as conn:
-            report = apply_config(conn, config)
+            report = apply_config(conn, config, settings=settings)
+    except ConfigError as exc:
+        raise click.ClickException(f"{file}: nothing applied: {exc}") from None
     finally:
         engine.dispose()
+    for line in report.secrets:
+        click.echo(line)
     for label, names in (("created", report.created), ("updated", report.updated)):
         for name in names:
             click.echo(f"{label}: {name}")

@@ -383,3 +383,19 @@ def wake_routes(conn: sa.Connection, *, workspace_id: int, now: datetime) -> int
 def channel_by_id(conn: sa.Connection, *, channel_id: int) -> dict[str, Any] | None:
     """A channel whatever its workspace (the delivery worker serves them all), or None."""
     return fetch_one(conn, channels, channels.c.id == channel_id)
+
+
+def count_dead_between(conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime) -> int:
+    """Deliveries that failed for good (dead letters) last changed in [since, until)."""
+    stmt = sa.select(sa.func.count()).where(
+        deliveries.c.workspace_id == workspace_id,
+        deliveries.c.status == "dead",
+        deliveries.c.updated_at >= since,
+        deliveries.c.updated_at < until,
+    )
+    return conn.execute(stmt).scalar_one()
+
+
+def delivery_exists(conn: sa.Connection, *, message_id: str) -> bool:
+    """True when a delivery with this message id was already written (digests go out once a day)."""
+    return conn.execute(sa.select(deliveries.c.id).where(deliveries.c.message_id == message_id)).first() is not None

@@ -202,3 +202,24 @@ def latest_incident(conn: sa.Connection, *, workspace_id: int, dedup_key: str) -
 def get_incident_any(conn: sa.Connection, *, incident_id: int) -> dict[str, Any] | None:
     """An incident whatever its workspace (a signed acknowledge link names it), or None."""
     return fetch_one(conn, incidents, incidents.c.id == incident_id)
+
+
+def incidents_opened_between(
+    conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Incidents opened in [since, until), with their brand's name, highest severity first."""
+    stmt = (
+        sa.select(incidents, brands.c.name.label("brand_name"))
+        .outerjoin(brands, brands.c.id == incidents.c.brand_id)
+        .where(incidents.c.workspace_id == workspace_id, incidents.c.opened_at >= since, incidents.c.opened_at < until)
+        .order_by(incidents.c.peak_score.desc(), incidents.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def count_resolved_between(conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime) -> int:
+    """How many incidents were resolved in [since, until)."""
+    stmt = sa.select(sa.func.count()).where(
+        incidents.c.workspace_id == workspace_id, incidents.c.resolved_at >= since, incidents.c.resolved_at < until
+    )
+    return conn.execute(stmt).scalar_one()

@@ -211,3 +211,14 @@ def new_mention_brands(conn: sa.Connection, *, after_id: int | None) -> tuple[se
         .distinct()
     )
     return set(conn.execute(stmt).scalars()), latest
+
+
+def brand_sentiment_counts(conn: sa.Connection, *, brand_id: int, since: datetime, until: datetime) -> dict[str, int]:
+    """Mentions of a brand published in [since, until), by sentiment label ("" for unscored)."""
+    stmt = (
+        sa.select(mentions.c.sentiment_label, sa.func.count())
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .where(mention_brands.c.brand_id == brand_id, mentions.c.published_at >= since, mentions.c.published_at < until)
+        .group_by(mentions.c.sentiment_label)
+    )
+    return {label or "": n for label, n in conn.execute(stmt)}

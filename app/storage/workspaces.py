@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.db.schema import utcnow, workspaces
 from app.storage import fetch_one
 
-WORKSPACE_FIELDS = ("language", "timezone", "crisis_terms", "ignored_terms")
+WORKSPACE_FIELDS = ("language", "timezone", "crisis_terms", "ignored_terms", "alerting")
 
 
 def get_workspace(conn: sa.Connection, *, name: str) -> dict[str, Any] | None:
@@ -23,7 +23,7 @@ def get_workspace_by_id(conn: sa.Connection, *, workspace_id: int) -> dict[str, 
 
 
 def ensure_workspace(conn: sa.Connection, *, name: str, **values: Any) -> dict[str, Any]:
-    """Get the workspace called `name`, creating it; given fields (language, timezone, terms) are set."""
+    """Get the workspace called `name`, creating it; given fields (language, timezone, terms, alerting) are set."""
     given = {k: v for k, v in values.items() if k in WORKSPACE_FIELDS and v is not None}
     found = get_workspace(conn, name=name)
     if found is None:
