@@ -134,10 +134,9 @@ class ApplyReport:
         return bool(self.created or self.updated)
 
 
-def apply_config(conn: sa.Connection, config: MonitoringConfig, *, settings: Settings | None = None) -> ApplyReport:
+def apply_config(conn: sa.Connection, config: MonitoringConfig, *, settings: Settings) -> ApplyReport:
     """Create or update the workspace, brands, sources, channels, routes and silences by name; applying twice
     changes nothing. ConfigError when a URL is refused or a route names an unknown channel (nothing applied)."""
-    settings = settings or Settings()
     problems = url_problems(config, allow_private=settings.allow_private_urls)
     if problems:
         raise _problems(problems)

@@ -153,10 +153,9 @@ def _route_one(conn: sa.Connection, *, workspace_id: int, incident_id: int, sett
 
 
 def reroute_workspace(
-    conn: sa.Connection, *, workspace_id: int, now: datetime, settings: Settings | None = None
+    conn: sa.Connection, *, workspace_id: int, now: datetime, settings: Settings
 ) -> int:
     """Re-plan the workspace's live incidents now (routes, silences or office hours changed)."""
-    settings = settings or Settings()
     return sum(
         _route_one(conn, workspace_id=workspace_id, incident_id=i, settings=settings, now=now)
         for i in live_incident_ids(conn, workspace_id=workspace_id)

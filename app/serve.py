@@ -34,7 +34,7 @@ def run(settings: Settings) -> None:
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         with writing(engine) as conn:
-            report = apply_config(conn, config)
+            report = apply_config(conn, config, settings=settings)
         log.info("config applied", extra={"created": len(report.created), "updated": len(report.updated)})
     worker = scheduler = deliverer = None
     jobs: dict = {}
