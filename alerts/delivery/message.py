@@ -20,8 +20,8 @@ EVENTS = (
     "incident.resolved",
 )
 TEST_EVENT = "vigie.test"  # POST /channels/{id}/test sends a sample incident with this type
-# Why this notification is sent, beyond the event: a reminder of an unacknowledged incident, or an
-# escalation step reaching the next person, carry the same incident and the event "incident.updated".
+# Why this notification is sent, beyond the event: a reminder of an unacknowledged incident carries the event
+# "incident.updated"; an escalation step reaching the next person, "incident.escalated" (see alerts.routing).
 Reason = Literal["first", "update", "severity", "reminder", "escalation", "acknowledged", "resolved", "test"]
 
 SEVERITY_LABELS = {

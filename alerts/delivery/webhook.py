@@ -23,12 +23,15 @@ is honoured), 410 disables the channel, and redirects and other 4xx fail at once
 ## Event types
 
 - `incident.opened`: a new incident (storm of negative mentions, high-risk mention, mentions stopped arriving).
-- `incident.updated`: the incident changed; also reminders of an unacknowledged incident
-  (`notification.reason` = `"reminder"`) and escalation steps (`"escalation"`).
-- `incident.escalated`: the severity went up.
+- `incident.updated`: the storm grew (`notification.reason` = `"update"`), or a reminder of an
+  unacknowledged incident (`"reminder"`).
+- `incident.escalated`: the severity went up (`"severity"`), or an escalation step reaches new people
+  (`"escalation"`, with `notification.escalation_step`).
 - `incident.acknowledged`: someone took the incident in hand.
 - `incident.resolved`: the incident is over (`incident.resolution` says how).
 - `vigie.test`: a sample incident sent by `POST /channels/{id}/test`; ignore it beyond checking your setup.
+- `vigie.digest`: the daily digest (`data` holds the period, per-brand volume and sentiment against the
+  usual, the incidents opened, the count resolved and the failed deliveries).
 
 ## Body (`schema_version` 1)
 
