@@ -7,6 +7,7 @@ open the same incidents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from alerts.detection.config import DetectionConfig, for_brand, severity_rank
-from alerts.detection.evaluate import evaluate_brand
+from alerts.detection.evaluate import FUTURE_TOLERANCE, evaluate_brand
 from alerts.detection.explain import explain
 from alerts.detection.findings import Component, Finding
 from alerts.detection.lifecycle import Assessment, assess
@@ -97,6 +98,7 @@ def detect_brand(
     config: DetectionConfig | None = None,
     settings: Settings | None = None,
     quick: bool = False,
+    live: bool = False,
 ) -> list[str]:
     """Evaluate one brand at `now` and apply the result to its incidents; returns what happened, for logs.
 
@@ -105,7 +107,12 @@ def detect_brand(
 
     `config` defaults to the detection defaults with the brand's own overrides."""
     config = config or for_brand(brand.get("detection"))
-    rows = brand_mention_points(conn, brand_id=brand["id"], since=now - timedelta(days=config.history_days), until=now)
+    # Live, a source's clock may run a little ahead of ours: such mentions count now (evaluate moves them into
+    # the last minute). Replays see only what was published by `now`, as polling would have.
+    until = now + FUTURE_TOLERANCE if live else now
+    rows = brand_mention_points(
+        conn, brand_id=brand["id"], since=now - timedelta(days=config.history_days), until=until
+    )
     since = now - timedelta(days=config.history_days)
     excluded = store.incident_periods(conn, workspace_id=workspace["id"], brand_id=brand["id"], since=since, now=now)
     points = [mention_point(r) for r in rows]
@@ -317,19 +324,26 @@ class DetectWorker:
     seconds. Those quick evaluations may open or grow incidents but never calm or resolve them: calm is
     counted in grid evaluations, so that "30 minutes of calm" means 30 minutes whatever the traffic."""
 
-    def __init__(self, engine: sa.Engine, settings: Settings | None = None, grid: timedelta = timedelta(minutes=5)):
-        self.engine, self.settings, self.grid = engine, settings, grid
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: Settings | None = None,
+        grid: timedelta = timedelta(minutes=5),
+        on_change: Callable[[], object] | None = None,
+    ):
+        self.engine, self.settings, self.grid, self.on_change = engine, settings, grid, on_change
         self.last_grid: datetime | None = None
         self.seen_id: int | None = None
 
     def tick(self, now: datetime | None = None) -> int:
         """One pass, one transaction per brand; returns how many incidents changed."""
+        with reading(self.engine) as conn:  # before taking `now`: a mention seen here is one we evaluate
+            fresh, self.seen_id = new_mention_brands(conn, after_id=self.seen_id)
         now = now or utcnow()
         width = self.grid.total_seconds()
         grid_now = datetime.fromtimestamp(now.timestamp() // width * width, now.tzinfo)
         full = self.last_grid is None or grid_now > self.last_grid
         with reading(self.engine) as conn:
-            fresh, self.seen_id = new_mention_brands(conn, after_id=self.seen_id)
             work = [(ws, list_brands(conn, workspace_id=ws["id"])) for ws in list_workspaces(conn)]
         if full:
             self.last_grid = grid_now
@@ -338,11 +352,15 @@ class DetectWorker:
             for brand in brands:
                 if full or brand["id"] in fresh:
                     changed += self._evaluate(workspace, brand, now, quick=not full)
+        if changed and self.on_change is not None:
+            self.on_change()  # deliver at once what this pass routed, rather than at the next deliver tick
         return changed
 
     def _evaluate(self, workspace: dict, brand: dict, now: datetime, *, quick: bool) -> int:
         with writing(self.engine) as conn:
             if not store.lock_brand_for_detection(conn, brand_id=brand["id"]):
                 return 0
-            found = detect_brand(conn, workspace=workspace, brand=brand, now=now, settings=self.settings, quick=quick)
+            found = detect_brand(
+                conn, workspace=workspace, brand=brand, now=now, settings=self.settings, quick=quick, live=True
+            )
             return len(found)

@@ -44,7 +44,7 @@ def run(settings: Settings) -> None:
     if "alert" in settings.role_set:
         # detect → route (same transaction, the outbox) → deliver: see app.detect, app.route, app.deliver
         deliverer = DeliveryWorker(engine, settings)
-        jobs["detect"] = (DetectWorker(engine, settings), settings.detect_tick_seconds)
+        jobs["detect"] = (DetectWorker(engine, settings, on_change=deliverer.tick), settings.detect_tick_seconds)
         jobs["route"] = (RouteWorker(engine, settings), settings.route_tick_seconds)
         jobs["deliver"] = (deliverer, settings.deliver_tick_seconds)
         jobs["digest"] = (DigestWorker(engine, settings), 60.0)

@@ -38,6 +38,7 @@ def _workspace_id(request: Request) -> int:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-ReadConn = Annotated[sa.Connection, Depends(_read)]
-WriteConn = Annotated[sa.Connection, Depends(_write)]
+ReadConn = Annotated[sa.Connection, Depends(_read, scope="function")]
+# "function": commit before the response is sent, so that a client told 201 can read what it wrote.
+WriteConn = Annotated[sa.Connection, Depends(_write, scope="function")]
 WorkspaceId = Annotated[int, Depends(_workspace_id)]
