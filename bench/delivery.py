@@ -397,7 +397,7 @@ def print_report(runs: list[Run], skipped: str | None, raw: list[float], setting
         f"route_tick_seconds={settings.route_tick_seconds:g} (unused: group_wait 0 routes in the detect transaction)"
     )
     print(f"  {'':<34} {'p50':>8} {'p95':>8} {'max':>8} {'p95/target':>11}   medians: to outbox | outbox → received")
-    print(f"  {'raw webhook POST (baseline)':<34} {_ms(quantile(raw, .5))} {_ms(quantile(raw, .95))} {_ms(max(raw))}")
+    print(f"  {'raw webhook POST (baseline)':<34} {_ms(quantile(raw, 0.5))} {_ms(quantile(raw, 0.95))} {_ms(max(raw))}")
     for run in runs:
         if not run.latencies:
             print(f"  {run.store:<34} no sample arrived ({run.missed} timed out after {SAMPLE_TIMEOUT_S:g} s)")
@@ -407,7 +407,7 @@ def print_report(runs: list[Run], skipped: str | None, raw: list[float], setting
         split = f"{_ms(statistics.median(run.to_outbox))} | {_ms(statistics.median(run.from_outbox))}"
         missed = f", {run.missed} missed" if run.missed else ""
         print(
-            f"  {run.store:<34} {_ms(quantile(lat, .5))} {_ms(p95)} {_ms(max(lat))} {p95 / TARGET_P95_S:>11.2f}"
+            f"  {run.store:<34} {_ms(quantile(lat, 0.5))} {_ms(p95)} {_ms(max(lat))} {p95 / TARGET_P95_S:>11.2f}"
             f"   {split}{missed}"
         )
     if skipped:

@@ -53,9 +53,7 @@ class Receiver:
                 with receiver.lock:
                     n = len(receiver.requests)
                     status, headers = receiver.answer(n)
-                    request = Request(
-                        self.path, {k.lower(): v for k, v in self.headers.items()}, body, status, arrived
-                    )
+                    request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status, arrived)
                     receiver.requests.append(request)
                 if receiver.delay:
                     time.sleep(receiver.delay)
