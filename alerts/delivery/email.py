@@ -24,19 +24,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal
-from urllib.parse import quote, urlsplit
 
 import jinja2
 
-from alerts.delivery.message import IncidentMessage, MentionView, cut, one_line
+from alerts.delivery.message import NNBSP, IncidentMessage, MentionView, cut, http_url, one_line
+from alerts.delivery.message import format_number as _number
+from alerts.delivery.message import format_time as _time
 
 Outcome = Literal["delivered", "retry", "failed"]
 Security = Literal["plain", "starttls", "ssl"]
 MAX_MENTIONS = 10
 _EXCERPT = 500  # characters of a mention's text; the full post is one click away
 _ERROR_EXCERPT = 300
-NNBSP = "\u202f"  # French typography, as in alerts.detection.explain
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # reserved characters kept; quotes, `<>`, spaces and non-ASCII get encoded
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
@@ -114,6 +113,9 @@ class SendResult:
     status_code: int | None  # the SMTP reply code when there was one
     latency_ms: float
     error: str | None = None
+
+
+_http_url = http_url  # only http(s) links, percent-encoded
 
 
 def render_email(message: IncidentMessage, *, sender: str, recipients: Sequence[str], domain: str) -> EmailMessage:
@@ -316,29 +318,3 @@ def _sentiment(split: dict[str, int], words: dict, lang: str) -> list[tuple[str,
         for k, v in split.items()
         if k in words["sentiments"]
     ]
-
-
-def _http_url(url: str | None) -> str | None:
-    """An absolute http(s) URL, percent-encoded so quotes and spaces cannot break out; anything else is None."""
-    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        return None
-    encoded = quote(url.strip(), safe=_URL_SAFE)
-    try:
-        parts = urlsplit(encoded)
-        host = parts.hostname
-    except ValueError:  # e.g. a malformed IPv6 literal
-        return None
-    return encoded if parts.scheme.lower() in ("http", "https") and host else None
-
-
-def _number(value: float, lang: str) -> str:
-    """12 400 / 12,400 and 3,5 / 3.5: French uses a narrow no-break space and a decimal comma."""
-    text = f"{value:.1f}" if value < 10 and value != int(value) else f"{value:,.0f}"
-    return text.replace(",", NNBSP).replace(".", ",") if lang == "fr" else text
-
-
-def _time(moment: datetime) -> str:
-    """2025-03-04 14:05 UTC: one unambiguous clock for every reader (a naive datetime is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import quote, urlsplit
 
 EVENTS = (
     "incident.opened",
@@ -126,3 +127,36 @@ def one_line(text: str) -> str:
 def cut(text: str, limit: int) -> str:
     """At most `limit` characters, ending with "…" when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+NNBSP = "\u202f"  # French typography, as in alerts.detection.explain: no wrap before ":" or "%"
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # reserved characters kept; quotes, `|<>`, spaces and non-ASCII get encoded
+
+
+def format_number(value: float, lang: str) -> str:
+    """12 400 / 12,400 and 3,5 / 3.5: French uses a narrow no-break space and a decimal comma."""
+    text = f"{value:.1f}" if value < 10 and value != int(value) else f"{value:,.0f}"
+    return text.replace(",", NNBSP).replace(".", ",") if lang == "fr" else text
+
+
+def format_time(moment: datetime) -> str:
+    """2025-03-04 14:05 UTC: one unambiguous clock for every reader (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def http_url(url: str | None, limit: int | None = None) -> str | None:
+    """An absolute http(s) URL, percent-encoded so that `|`, `<`, `>`, quotes and spaces cannot break out of a
+    link, at most `limit` characters; else None (javascript:, data:, malformed...)."""
+    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    encoded = quote(url.strip(), safe=_URL_SAFE)
+    try:
+        parts = urlsplit(encoded)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 literal
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or (limit is not None and len(encoded) > limit):
+        return None
+    return encoded

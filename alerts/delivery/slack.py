@@ -9,10 +9,11 @@ Every Slack size limit holds by construction, whatever the input (see `_LIMITS`)
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from alerts.delivery.message import IncidentMessage, MentionView, cut, one_line
+from alerts.delivery.message import NNBSP, IncidentMessage, MentionView, cut, http_url, one_line
+from alerts.delivery.message import format_number as _number
+from alerts.delivery.message import format_time as _time
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks, .../composition-objects,
 # .../block-elements#button, chat.postMessage `text`). The fallback text could be longer (40,000, cut at
@@ -31,13 +32,11 @@ _LIMITS = {
 MAX_MENTIONS = 5
 _MAX_TERMS = 10
 _MAX_LINK_URL = 800  # escaped; a longer link would crowd out the mention itself in its 3,000-char section
-NNBSP = "\u202f"  # French typography, as in alerts.detection.explain: no wrap before ":" or "%"
 _ELLIPSIS = "…"
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Slack may still turn these bare words into pings in some clients; a zero-width joiner after "@" keeps
 # them readable and inert.
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # reserved characters kept as they are; `|<>"`, spaces, non-ASCII get encoded
 
 _WORDS = {
     "en": {
@@ -110,21 +109,6 @@ def _escape(text: str, limit: int) -> str:
     return "".join(out).rstrip() + _ELLIPSIS
 
 
-def _http_url(url: str | None, limit: int = _LIMITS["button_url"]) -> str | None:
-    """An absolute http(s) URL, percent-encoded so that `|`, `<`, `>`, quotes and spaces cannot break out; else None."""
-    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        return None
-    encoded = quote(url.strip(), safe=_URL_SAFE)
-    try:
-        parts = urlsplit(encoded)
-        host = parts.hostname
-    except ValueError:  # e.g. a malformed IPv6 literal
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host or len(encoded) > limit:
-        return None
-    return encoded
-
-
 def _lang(message: IncidentMessage) -> str:
     return "fr" if message.language.lower().startswith("fr") else "en"
 
@@ -132,6 +116,11 @@ def _lang(message: IncidentMessage) -> str:
 def _size(text: str) -> int:
     """Length in UTF-16 code units: never less than Python's length, so a limit checked here holds either way."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _http_url(url: str | None, limit: int = _LIMITS["button_url"]) -> str | None:
+    """A safe http(s) URL within Slack's URL limit (a button's by default), else None."""
+    return http_url(url, limit)
 
 
 def _plain(text: str, limit: int) -> dict:
@@ -249,16 +238,3 @@ def _button(label: str, url: str, action_id: str, style: str | None = None) -> d
     if style:
         button["style"] = style
     return button
-
-
-def _number(value: float, lang: str) -> str:
-    """12 400 / 12,400 and 3,5 / 3.5: French uses a narrow no-break space and a decimal comma."""
-    text = f"{value:.1f}" if value < 10 and value != int(value) else f"{value:,.0f}"
-    return text.replace(",", NNBSP).replace(".", ",") if lang == "fr" else text
-
-
-def _time(moment: datetime) -> str:
-    """2025-03-04 14:05 UTC: one unambiguous clock for every reader (a naive datetime is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
