@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     collect_batch_size: int = Field(20, ge=1, description="How many due sources one tick claims at most.")
     collect_concurrency: int = Field(8, ge=1, description="How many sources are fetched at once.")
     detect_tick_seconds: float = Field(
-        2.0,
+        1.0,
         gt=0,
         description="How often the alert role evaluates brands with new mentions (every brand is evaluated "
         "every 5 minutes anyway, for calm, resolution and silences).",
