@@ -98,7 +98,14 @@ def _mail(mail: Any, settings: Settings) -> Attempt:
     if not settings.smtp_host:
         return Attempt("failed", None, 0.0, "VIGIE_SMTP_HOST is not set: e-mail channels cannot send", None)
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username, password)
+    smtp = SmtpConfig(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_security,
+        settings.smtp_username,
+        password,
+        local_hostname=settings.mail_domain,  # the EHLO name; smtplib's default looks up our FQDN, slowly at times
+    )
     result = send_email(mail, smtp, timeout=settings.delivery_timeout)
     return Attempt(result.outcome, result.status_code, result.latency_ms, result.error, None)
 

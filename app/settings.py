@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
     smtp_from: str = Field("vigie@localhost", description="Sender address of alert e-mails.")
-    mail_domain: str = Field("vigie.local", description="Domain of the Message-IDs of alert e-mails.")
+    mail_domain: str = Field(
+        "vigie.local", description="Domain of the Message-IDs of alert e-mails, and the name Vigie gives in EHLO."
+    )
 
     default_workspace: str = Field("default", description="Workspace used when none is named.")
     api_page_max: int = Field(200, ge=1, description="Largest page size of list endpoints.")

@@ -1,6 +1,7 @@
 """Real `vigie serve --roles alert` processes deliver the outbox: a worker killed with SIGKILL mid-send loses
 nothing (the page goes out after a restart, with the same webhook-id and a valid signature); e-mail pages
-reach a real SMTP server and parse; two workers on one database never send the same page twice."""
+reach a real SMTP server and parse; two workers on one database never send the same page twice; a receiver
+down for a while gets every message once it recovers, in order per incident."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from app.alerting import ChannelSpec, RouteSpec
 from app.db import reading, writing
 from app.db.schema import deliveries, delivery_attempts, utcnow
 from app.detect import finding_to_dict
-from app.route import route_incident
+from app.incidents import acknowledge, resolve
+from app.route import route_change, route_incident
 from app.settings import Settings
 from app.specs import BrandSpec
 from app.storage import delivery as store
@@ -198,7 +200,7 @@ def test_an_email_page_reaches_a_real_smtp_server_and_parses(database_url, engin
         )
         _migrate(env)
         with _processes((SERVE_ALERT, env)):
-            _wait_for(lambda: _all_delivered(engine), 20, "the e-mail page to be delivered")
+            _wait_for(lambda: _all_delivered(engine), 45, "the e-mail page to be delivered")
     finally:
         smtp.stop()
     [envelope] = inbox.received
@@ -245,5 +247,101 @@ def test_two_alert_processes_send_thirty_pages_each_exactly_once(database_url, e
         assert max(sent.values()) == 1, [k for k, v in sent.items() if v > 1]  # ...exactly once
         workers = Counter(a["worker"] for a in _attempts(engine))
         assert len(workers) == 2, f"both processes should have taken part: {dict(workers)}"
+    finally:
+        receiver.close()
+
+
+OUTAGE_SECONDS = 8.0
+EVENTS = ["incident.opened", "incident.acknowledged", "incident.resolved"]
+
+
+def test_a_receiver_down_for_a_while_gets_every_message_afterwards_in_order_per_incident(database_url, engine) -> None:
+    """The guarantee "a webhook receiver that fails for 10 minutes then recovers gets every message afterwards,
+    in order per incident, none lost", on a real alert process with the clocks scaled down: 10 minutes of
+    outage against the default backoff (10 s doubling, with jitter, capped at 1 h; about 7 attempts fit in
+    10 minutes) becomes 8 seconds of outage with VIGIE_DELIVERY_RETRY_BASE_SECONDS=0.2 and
+    VIGIE_DELIVERY_RETRY_MAX_SECONDS=4, which gives the same number of retries in proportion (about 7), with
+    the default 12 attempts before the dead letter. (A cap of 2 s would retry about 10 times in 8 s and
+    dead-letter a page now and then: not the same guarantee.) Three incidents each have opened, acknowledged
+    and resolved messages queued; the receiver answers 503 (every other one with Retry-After: 1) for 8 seconds
+    from its first request, then 200."""
+    started: list[float] = []
+
+    def answer(n: int) -> tuple[int, dict[str, str]]:  # called under the receiver's lock
+        started[:] = started or [time.monotonic()]
+        if time.monotonic() - started[0] < OUTAGE_SECONDS:
+            return 503, ({"retry-after": "1"} if n % 2 else {})
+        return 200, {}
+
+    receiver = Receiver(answer=answer)
+    try:
+        world = _world(engine, ChannelSpec(name="oncall-hook", kind="webhook", url=receiver.url("/vigie")))
+        secret = world["channel"]["secrets"]["signing"][0]["secret"]
+        brands = [world["brand"]]
+        with writing(engine) as conn:
+            for name in ("Bistro", "Cafés Martin"):
+                values = BrandSpec(name=name, query=name.lower()).to_row()
+                brands.append(create_brand(conn, workspace_id=world["workspace"]["id"], values=values))
+        incident_ids = [_open_incident(engine, {**world, "brand": brand}, database_url) for brand in brands]
+        settings = Settings(_env_file=None, database_url=database_url, allow_private_urls=True)
+        for change in ("acknowledge", "resolve"):  # as POST /incidents/{id}/ack and /resolve do it
+            for incident_id in incident_ids:
+                with writing(engine) as conn:
+                    now = utcnow()
+                    incident = get_incident(conn, workspace_id=world["workspace"]["id"], incident_id=incident_id)
+                    if change == "acknowledge":
+                        incident = acknowledge(conn, incident=incident, actor="api", now=now)
+                    else:
+                        incident = resolve(conn, incident=incident, reason="handled", note=None, actor="api", now=now)
+                    assert route_change(conn, incident=incident, settings=settings, now=now) == 1
+        queued = _deliveries(engine)
+        assert len(queued) == 9 and {d["status"] for d in queued} == {"pending"}
+        for incident_id in incident_ids:
+            assert [d["event"] for d in queued if d["incident_id"] == incident_id] == EVENTS
+        env = _alert_env(database_url, VIGIE_DELIVERY_RETRY_BASE_SECONDS="0.2", VIGIE_DELIVERY_RETRY_MAX_SECONDS="4")
+        _migrate(env)
+
+        with _processes((SERVE_ALERT, env)) as [proc]:
+            _wait_for(lambda: _all_delivered(engine), 60, "every message to be delivered after the outage")
+            time.sleep(0.5)  # leave time for a wrongful second send to show up
+            assert proc.poll() is None, "the alert process died"
+
+        rows = _deliveries(engine)
+        assert {d["status"] for d in rows} == {"delivered"}  # none lost (none dead-lettered)
+        accepted = receiver.answered()
+        sent = Counter(r.headers["webhook-id"] for r in accepted)
+        assert set(sent) == {d["message_id"] for d in rows}  # every message got through...
+        assert max(sent.values()) == 1, [k for k, v in sent.items() if v > 1]  # ...exactly once
+        for request in accepted:
+            Webhook(secret).verify(request.body, request.headers)
+        by_incident: dict[int, list[str]] = {i: [] for i in incident_ids}
+        for request in accepted:
+            body = request.json()
+            by_incident[body["data"]["incident"]["id"]].append(body["type"])
+        assert by_incident == {i: EVENTS for i in incident_ids}  # in order, per incident
+        tried: dict[int, list[str]] = {i: [] for i in incident_ids}  # every attempt, refused ones included
+        for request in receiver.requests:
+            body = request.json()
+            types = tried[body["data"]["incident"]["id"]]
+            if not types or types[-1] != body["type"]:
+                types.append(body["type"])
+        assert tried == {i: EVENTS for i in incident_ids}  # nothing later was even tried before its turn
+
+        refused = [r for r in receiver.requests if r.status == 503]
+        assert refused and max(r.received_at for r in refused) < min(r.received_at for r in accepted)
+        assert min(r.received_at for r in accepted) - started[0] >= OUTAGE_SECONDS
+        opened = {d["id"]: d for d in rows if d["event"] == "incident.opened"}
+        assert {r.headers["webhook-id"] for r in refused} == {d["message_id"] for d in opened.values()}
+        attempts = _attempts(engine)
+        for delivery in rows:
+            mine = [a for a in attempts if a["delivery_id"] == delivery["id"]]
+            assert len(mine) == delivery["attempts"] and mine[-1]["outcome"] == "delivered"
+            retries = mine[:-1]
+            assert all(a["outcome"] == "retry" and a["status_code"] == 503 for a in retries)
+            if delivery["id"] in opened:  # retried through the outage, short of the dead letter
+                assert 3 <= len(retries) < 11, len(retries)
+            else:  # queued behind its incident's earlier message: sent once, when its turn came
+                assert retries == []
+        assert len(refused) == sum(d["attempts"] - 1 for d in opened.values())
     finally:
         receiver.close()
