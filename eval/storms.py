@@ -20,9 +20,8 @@ on the same network. Onto it we inject, one at a time with a pause for incidents
 Detection runs as the app runs it: every 5 minutes, seeing a mention only after its source's 5-minute poll,
 through `evaluate_buckets` (history buckets kept; the profile rebuilt hourly and when an incident opens or
 closes) and `assess`, building incidents in a loop. It prints, per kind, recall, precision, false incidents
-per brand-week and time to detect, then PASS/MISSED per target; --check exits 1 when one is missed (or,
-for time to detect on
-the small run, worse than a regression guard: see CHECK_GUARDS).
+per brand-week and time to detect, then PASS/MISSED per target; --check exits 1 when one is missed (or, for
+the small run's time to detect, when it is worse than a regression guard: see CHECK_GUARDS).
 """
 
 from __future__ import annotations
