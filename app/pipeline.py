@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alerts.scoring import Scorer
 from app.dedup import canonical_url, content_hash_of_words
 from app.enrich import scorer_for, scoring_context
+from app.metrics import SCORING_SECONDS
 from app.query import Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize
 from app.storage.brands import list_brands
 from app.storage.mentions import existing_keys, insert_mentions
@@ -172,13 +173,14 @@ def ingest_drafts(
     fresh = _drop_duplicates(conn, _prepare(drafts), workspace_id=workspace_id, source_id=source_id)
     report.duplicate = len(drafts) - len(fresh)
     rows, brand_terms = [], []
-    for c in fresh:
-        scored = _scored(c, context, workspace_id=workspace_id, source_id=source_id, now=now)
-        if scored is None:
-            report.unmatched += 1
-            continue
-        rows.append(scored[0])
-        brand_terms.append(scored[1])
+    with SCORING_SECONDS.time():
+        for c in fresh:
+            scored = _scored(c, context, workspace_id=workspace_id, source_id=source_id, now=now)
+            if scored is None:
+                report.unmatched += 1
+                continue
+            rows.append(scored[0])
+            brand_terms.append(scored[1])
     # One multi-row INSERT for the batch: a statement per mention costs a round trip each on PostgreSQL.
     for mention_id in insert_mentions(conn, rows=rows, brand_terms=brand_terms):
         if mention_id is None:  # another worker stored the same mention a moment ago

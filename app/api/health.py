@@ -1,12 +1,13 @@
-"""/healthz (the process answers) and /readyz (the database answers and is migrated)."""
+"""/healthz (the process answers), /readyz (the database answers and is migrated), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.db.migrate import current_revision, head_revision
+from app.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["health"])
 
@@ -39,3 +40,9 @@ def readyz(request: Request) -> JSONResponse:
         }
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: ingestion per source, source errors, scoring time, open incidents, deliveries."""
+    return Response(render(request.app.state.engine), media_type=CONTENT_TYPE)
