@@ -37,4 +37,4 @@ eval: $(STAMP)
 	$(BIN)/python eval/sentiment.py --set all
 
 clean:
-	rm -rf $(VENV) vigie.db
+	rm -rf $(VENV) vigie.db vigie-admin.key

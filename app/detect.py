@@ -37,10 +37,15 @@ SCORE_HISTORY = 288  # one day of 5-minute evaluations kept on the incident
 ACTOR = "vigie"
 
 
+def crisis_terms_of(scores: dict[str, Any] | None) -> tuple[str, ...]:
+    """The crisis terms a mention's risk reasons list (the `crisis_terms` signal's detail, comma-separated)."""
+    signals = ((scores or {}).get("risk") or {}).get("signals") or []
+    terms = next((s["detail"] for s in signals if s.get("signal") == "crisis_terms"), "")
+    return tuple(t.strip() for t in terms.split(",") if t.strip())
+
+
 def mention_point(row: dict[str, Any]) -> MentionPoint:
     """A stored mention as detection sees it (crisis terms come from the risk reasons)."""
-    signals = ((row.get("scores") or {}).get("risk") or {}).get("signals") or []
-    terms = next((s["detail"] for s in signals if s.get("signal") == "crisis_terms"), "")
     engagement = sum(v for v in (row.get("engagement") or {}).values() if isinstance(v, int))
     return MentionPoint(
         mention_id=row["id"],
@@ -51,7 +56,7 @@ def mention_point(row: dict[str, Any]) -> MentionPoint:
         negative=row["sentiment_label"] == "negative",
         complaint=bool(row["complaint"]),
         risk=row["risk"] or 0,
-        crisis_terms=tuple(t.strip() for t in terms.split(",") if t.strip()),
+        crisis_terms=crisis_terms_of(row.get("scores")),
         engagement=engagement,
         sentiment=row["sentiment_label"],
     )

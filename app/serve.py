@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 import uvicorn
 
+from app.apikeys import ensure_admin_key
 from app.cli.common import migrated_engine
 from app.clock import start_clock
 from app.collect import CollectWorker
 from app.config_file import ConfigError, apply_config, load_config
 from app.db import writing
+from app.db.schema import utcnow
 from app.deliver import DeliveryWorker
 from app.detect import DetectWorker
 from app.digest import DigestWorker
@@ -22,6 +27,7 @@ from app.route import RouteWorker
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+KEY_FILE = "vigie-admin.key"
 
 
 def run(settings: Settings) -> None:
@@ -29,13 +35,7 @@ def run(settings: Settings) -> None:
     configure_logging(settings.log_level)
     engine = migrated_engine(settings)
     if settings.config:
-        try:
-            config = load_config(settings.config)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        with writing(engine) as conn:
-            report = apply_config(conn, config, settings=settings)
-        log.info("config applied", extra={"created": len(report.created), "updated": len(report.updated)})
+        _apply_config(engine, settings, settings.config)
     worker = scheduler = deliverer = None
     jobs: dict = {}
     if "collect" in settings.role_set:
@@ -54,6 +54,7 @@ def run(settings: Settings) -> None:
         if "api" in settings.role_set:
             from app.api import create_app
 
+            announce_admin_key(engine, settings, Path.cwd())
             log.info("serving the API", extra={"host": settings.host, "port": settings.port})
             uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_config=None)
         else:
@@ -66,6 +67,42 @@ def run(settings: Settings) -> None:
         if deliverer:
             deliverer.close()
         engine.dispose()
+
+
+def _apply_config(engine: sa.Engine, settings: Settings, path: Path) -> None:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    with writing(engine) as conn:
+        report = apply_config(conn, config, settings=settings)
+    log.info("config applied", extra={"created": len(report.created), "updated": len(report.updated)})
+
+
+def announce_admin_key(engine: sa.Engine, settings: Settings, directory: Path) -> str | None:
+    """At the API's first start (no key at all), make an admin key and show it once: one line on stdout, and
+    `vigie-admin.key` in `directory` (mode 600, never overwritten). With VIGIE_ADMIN_KEY, store that instead."""
+    with writing(engine) as conn:
+        key = ensure_admin_key(conn, settings=settings, now=utcnow())
+    if key is None:
+        return None
+    click.echo(f"Vigie admin API key (shown once; {_save_key(directory, key)}): {key}")
+    return key
+
+
+def _save_key(directory: Path, key: str) -> str:
+    """Write the key to a new file readable by its owner only; what became of it, for the user."""
+    path = directory / KEY_FILE
+    shown = f"./{KEY_FILE}" if directory.resolve() == Path.cwd().resolve() else str(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return f"not written to {shown}: that file already exists, from an earlier database, and is kept"
+    except OSError as exc:
+        return f"not written to {shown}: {exc.strerror}"
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(key + "\n")
+    return f"also written to {shown}"
 
 
 def _wait_for_signal() -> None:

@@ -87,7 +87,21 @@ class Settings(BaseSettings):
     )
 
     default_workspace: str = Field("default", description="Workspace used when none is named.")
+    admin_key: SecretStr | None = Field(
+        None,
+        description="An admin API key of the default workspace, stored (hashed) when the API starts; by default "
+        "Vigie makes one at the first start and shows it once.",
+    )
     api_page_max: int = Field(200, ge=1, description="Largest page size of list endpoints.")
+    api_max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest request body the API accepts (413 beyond)."
+    )
+    api_rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute per API key and per API process (429 beyond; 0 = no limit)."
+    )
+    cors_origins: str = Field(
+        "", description="Comma list of web origins allowed to call the API from a browser (empty: none)."
+    )
 
     @field_validator("roles")
     @classmethod
@@ -106,7 +120,7 @@ class Settings(BaseSettings):
             raise ValueError("log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("secret_key", "smtp_password", "smtp_host", "smtp_username", mode="before")
+    @field_validator("secret_key", "admin_key", "smtp_password", "smtp_host", "smtp_username", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value  # `VIGIE_SECRET_KEY=` in a copied .env.example means "not set"
@@ -116,6 +130,14 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("VIGIE_SECRET_KEY must be at least 16 characters (or empty to let Vigie make one)")
+        return value
+
+    @field_validator("admin_key")
+    @classmethod
+    def _admin_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # Lists show a key's first 10 characters: 32 leave more than enough unknown.
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("VIGIE_ADMIN_KEY must be at least 32 characters (or empty to let Vigie make one)")
         return value
 
     @field_validator("smtp_security")
@@ -133,6 +155,10 @@ class Settings(BaseSettings):
                 f"VIGIE_LEASE_SECONDS ({self.lease_seconds}s), or another worker could take the source over"
             )
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def role_set(self) -> set[str]:

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -194,10 +195,11 @@ def configure(url: str, hook_url: str) -> None:
 
 
 def process_env(url: str, ticks: dict[str, str]) -> dict[str, str]:
-    """The environment of `vigie serve`: this store, private URLs allowed, the chosen ticks, and nothing
-    else from this shell's VIGIE_* variables."""
+    """The environment of `vigie serve`: this store, private URLs allowed, the chosen ticks, an admin API key
+    of its own (VIGIE_ADMIN_KEY), and nothing else from this shell's VIGIE_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env.update(VIGIE_DATABASE_URL=url, VIGIE_ALLOW_PRIVATE_URLS="true", VIGIE_LOG_LEVEL="WARNING", **ticks)
+    env["VIGIE_ADMIN_KEY"] = "vg_" + secrets.token_urlsafe(32)
     return env
 
 
@@ -339,7 +341,8 @@ def measure_store(store_: Store, n: int, ticks: dict[str, str]) -> tuple[Run, Se
     random.Random(n).shuffle(phases)
     try:
         configure(store_.url, receiver.url)
-        with vigie_serve(env, free_port()) as api, httpx.Client(base_url=api, timeout=10) as client:
+        auth = {"Authorization": f"Bearer {env['VIGIE_ADMIN_KEY']}"}
+        with vigie_serve(env, free_port()) as api, httpx.Client(base_url=api, timeout=10, headers=auth) as client:
             one_sample(client, receiver, engine, -1, None, 0.0)
             for i, phase in enumerate(phases):
                 one_sample(client, receiver, engine, i, run, phase)

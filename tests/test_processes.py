@@ -1,4 +1,5 @@
-"""Real `vigie` processes: two collectors on one database never fetch a source twice; `serve` shows mentions."""
+"""Real `vigie` processes: two collectors on one database never fetch a source twice; `serve` on a fresh
+database shows its admin key once and the demo mentions."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.test_collect import _setup
 ROOT = Path(__file__).resolve().parents[1]
 VIGIE = [sys.executable, "-c", "from app.cli import main; main()"]
 N_SOURCES = 40
+ADMIN_KEY = "vg_processes_test_admin_key_0123456789"  # VIGIE_ADMIN_KEY of the processes (no first-start file)
 
 
 def _feed(n: int) -> bytes:
@@ -45,15 +47,16 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
         VIGIE_COLLECT_CONCURRENCY="4",
         VIGIE_FETCH_READ_TIMEOUT="5",
         VIGIE_LOG_LEVEL="WARNING",
+        VIGIE_ADMIN_KEY=ADMIN_KEY,
     )
     env.update(extra)
     return env
 
 
 @contextmanager
-def _processes(*commands: tuple[list[str], dict[str, str]]) -> Iterator[list[subprocess.Popen]]:
+def _processes(*commands: tuple[list[str], dict[str, str]], cwd: Path = ROOT) -> Iterator[list[subprocess.Popen]]:
     procs = [
-        subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for cmd, env in commands
     ]
     try:
@@ -114,28 +117,46 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_on_a_fresh_sqlite_database_shows_demo_mentions(tmp_path: Path) -> None:
+def test_serve_on_a_fresh_sqlite_database_shows_its_admin_key_once_and_demo_mentions(tmp_path: Path) -> None:
+    """`make run` on a fresh clone: migrate, then serve with the demo config. The first start prints an admin
+    key once and keeps it in ./vigie-admin.key; with it, the API shows the demo mentions."""
     url = f"sqlite:///{tmp_path / 'vigie.db'}"
     env = _env(url, VIGIE_COLLECT_TICK_SECONDS="1")
-    subprocess.run([*VIGIE, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    del env["VIGIE_ADMIN_KEY"]
+    subprocess.run([*VIGIE, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = _free_port()
-    serve = [*VIGIE, "serve", "--config", "examples/demo.toml", "--port", str(port)]
-    with _processes((serve, env)) as [proc]:
+    serve = [*VIGIE, "serve", "--config", str(ROOT / "examples" / "demo.toml"), "--port", str(port)]
+    key_file = tmp_path / "vigie-admin.key"
+    with _processes((serve, env), cwd=tmp_path) as [proc]:
         api = f"http://127.0.0.1:{port}"
+
+        def has_key_file() -> bool:
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "serve exited"
+            return key_file.exists() and key_file.read_text().endswith("\n")
+
+        _wait_for(has_key_file, 60, "the first admin key in ./vigie-admin.key")
+        key = key_file.read_text().strip()
+        headers = {"Authorization": f"Bearer {key}"}
 
         def has_mentions() -> bool:
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "serve exited"
             try:
-                return bool(httpx.get(f"{api}/api/v1/mentions", timeout=2).json()["items"])
+                return bool(httpx.get(f"{api}/api/v1/mentions", headers=headers, timeout=2).json()["items"])
             except httpx.TransportError:
                 return False
 
         _wait_for(has_mentions, 60, "demo mentions in GET /api/v1/mentions")
         assert httpx.get(f"{api}/readyz", timeout=2).json()["status"] == "ok"
-        first = httpx.get(f"{api}/api/v1/mentions", timeout=2).json()["items"][0]
+        assert httpx.get(f"{api}/api/v1/mentions", timeout=2).status_code == 401
+        first = httpx.get(f"{api}/api/v1/mentions", headers=headers, timeout=2).json()["items"][0]
         assert first["brands"] and first["sentiment"]["label"] in ("positive", "neutral", "negative")
-        sources = httpx.get(f"{api}/api/v1/sources", timeout=2).json()
+        sources = httpx.get(f"{api}/api/v1/sources", headers=headers, timeout=2).json()
         assert any(s["kind"] == "replay" and s["last_success_at"] for s in sources)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        output = proc.stdout.read().decode() if proc.stdout else ""
+    assert output.count(f"Vigie admin API key (shown once; also written to ./vigie-admin.key): {key}\n") == 1
+    assert output.count(key) == 1
 
 
 @pytest.mark.slow

@@ -1,18 +1,15 @@
-"""The REST API: `create_app` composes routes, errors and the shared state (engine, settings)."""
+"""The REST API: `create_app` composes routes, errors, API-key scopes and the shared state (engine, settings)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 from app.api import (
     ack,
     alert_routes,
+    apikeys,
     brands,
     channels,
     deliveries,
@@ -21,42 +18,65 @@ from app.api import (
     mentions,
     silences,
     sources,
+    stats,
     workspace,
 )
+from app.api.deps import require_scope
 from app.api.errors import install_error_handlers
-from app.db import writing
+from app.api.hardening import BodyLimit, RateLimit, SecurityHeaders
 from app.settings import Settings
-from app.storage.workspaces import ensure_workspace
 
-log = logging.getLogger(__name__)
-
-
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    try:
-        with writing(app.state.engine) as conn:
-            app.state.workspace_id = ensure_workspace(conn, name=app.state.settings.default_workspace)["id"]
-    except sa.exc.DBAPIError:  # not migrated or unreachable: /readyz says so, other routes answer 503
-        log.warning("database not ready at start-up; run `vigie migrate`")
-    yield
+# Who may do what (README, "API keys"): every read needs the `read` scope; changes need the scope given here.
+# Data a CM works on is `write`; what decides who is paged, and the keys themselves, is `admin`.
+SCOPES = (
+    (brands, "read", "write"),
+    (sources, "read", "write"),
+    (mentions, "read", "write"),
+    (stats, "read", "read"),  # read only: no route changes anything
+    (incidents, "read", "write"),
+    (silences, "read", "write"),
+    (workspace, "read", "admin"),
+    (channels, "read", "admin"),
+    (alert_routes, "read", "admin"),
+    (deliveries, "read", "admin"),
+    (apikeys, "admin", "admin"),
+)
 
 
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
     """The FastAPI application over an engine whose database is already migrated."""
     app = FastAPI(
-        lifespan=_lifespan,
         title="Vigie",
         version="0.1.0",
-        description="Brand monitoring and e-reputation alerts. Errors are application/problem+json.",
+        description="Brand monitoring and e-reputation alerts. Every /api/v1 endpoint needs an API key "
+        "(`Authorization: Bearer <key>`). Errors are application/problem+json.",
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.workspace_id = None  # resolved at start-up
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (workspace, brands, sources, mentions, incidents, channels, alert_routes, silences, deliveries):
-        api.include_router(module.router)
+    for module, read, write in SCOPES:
+        # Router dependencies run before the route's own: the key is checked before any transaction opens.
+        api.include_router(module.router, dependencies=[require_scope(read=read, write=write)])
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(ack.router)  # signed links, outside /api/v1: they work without an API key
+    _guard(app, settings)
     return app
+
+
+def _guard(app: FastAPI, settings: Settings) -> None:
+    """Body cap, rate limit per key, CORS for the configured origins; security headers outermost, so that
+    the guards' own refusals carry them too."""
+    app.add_middleware(RateLimit, per_minute=settings.api_rate_limit_per_minute)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match", "Last-Event-ID"],
+            expose_headers=["ETag", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)

@@ -18,9 +18,10 @@ PROBLEM = "application/problem+json"
 class Problem(Exception):
     """An API error with an HTTP status and a message for the user."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any):
+    def __init__(self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.headers = headers or {}
 
 
 def not_found(what: str, ident: object) -> Problem:
@@ -48,11 +49,13 @@ def validated(model: type, data: dict[str, Any]) -> Any:
         raise Problem(422, "Invalid request", detail, errors=errors) from None
 
 
-def _problem(status: int, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
+def _problem(
+    status: int, title: str, detail: str, request: Request, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body["instance"] = request.url.path
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _location(loc: tuple) -> str:
@@ -66,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
-        return _problem(exc.status, exc.title, exc.detail, request, **exc.extra)
+        return _problem(exc.status, exc.title, exc.detail, request, exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,7 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _problem(exc.status_code, str(exc.detail), str(exc.detail), request)
+        return _problem(exc.status_code, str(exc.detail), str(exc.detail), request, exc.headers)
 
     @app.exception_handler(Exception)
     async def _on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app import incidents as actions
-from app.api.deps import ReadConn, SettingsDep, WorkspaceId, WriteConn
+from app.api.deps import CallerDep, ReadConn, SettingsDep, WorkspaceId, WriteConn
 from app.api.errors import Problem, not_found
 from app.api.mentions import MentionOut, decode_cursor, encode_cursor, mention_out
 from app.db.schema import utcnow
@@ -22,7 +22,6 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 Severity = Literal["info", "warning", "critical"]
 Status = Literal["open", "acknowledged", "resolved"]
 Kind = Literal["storm", "high_risk_mention", "silence"]
-ACTOR = "api"  # until API keys land, actions are recorded as done through the API
 
 
 class IncidentOut(BaseModel):
@@ -140,10 +139,10 @@ def get_incident(incident_id: int, conn: ReadConn, workspace_id: WorkspaceId) ->
     return _detail(conn, _own(conn, workspace_id, incident_id))
 
 
-def _act(conn: Any, settings: Any, action: Any, **kwargs: Any) -> IncidentDetail:
+def _act(conn: Any, settings: Any, caller: Any, action: Any, **kwargs: Any) -> IncidentDetail:
     now = utcnow()
     try:
-        incident = action(conn, actor=ACTOR, now=now, **kwargs)
+        incident = action(conn, actor=caller.actor, now=now, **kwargs)  # the timeline names the key
     except actions.IncidentActionError as exc:
         raise Problem(409, "Conflict", str(exc)) from None
     route_change(conn, incident=incident, settings=settings, now=now)  # tell who was paged, in this transaction
@@ -151,25 +150,37 @@ def _act(conn: Any, settings: Any, action: Any, **kwargs: Any) -> IncidentDetail
 
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail)
-def acknowledge(incident_id: int, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep) -> IncidentDetail:
+def acknowledge(
+    incident_id: int, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep, caller: CallerDep
+) -> IncidentDetail:
     """Acknowledge: you are on it, nobody else is paged. Idempotent."""
-    return _act(conn, settings, actions.acknowledge, incident=_own(conn, workspace_id, incident_id))
+    return _act(conn, settings, caller, actions.acknowledge, incident=_own(conn, workspace_id, incident_id))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail)
 def resolve(
-    incident_id: int, body: ResolveIn, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep
+    incident_id: int,
+    body: ResolveIn,
+    conn: WriteConn,
+    workspace_id: WorkspaceId,
+    settings: SettingsDep,
+    caller: CallerDep,
 ) -> IncidentDetail:
     """Resolve with a reason: handled, false_positive or benign (false positives stay in baselines). Idempotent."""
     incident = _own(conn, workspace_id, incident_id)
-    return _act(conn, settings, actions.resolve, incident=incident, reason=body.reason, note=body.note)
+    return _act(conn, settings, caller, actions.resolve, incident=incident, reason=body.reason, note=body.note)
 
 
 @router.post("/{incident_id}/snooze", response_model=IncidentDetail)
 def snooze(
-    incident_id: int, body: SnoozeIn, conn: WriteConn, workspace_id: WorkspaceId, settings: SettingsDep
+    incident_id: int,
+    body: SnoozeIn,
+    conn: WriteConn,
+    workspace_id: WorkspaceId,
+    settings: SettingsDep,
+    caller: CallerDep,
 ) -> IncidentDetail:
     """Silence the incident's notifications for `minutes` or until `until`; detection goes on."""
     incident = _own(conn, workspace_id, incident_id)
     until = body.until or utcnow() + timedelta(minutes=body.minutes or 0)
-    return _act(conn, settings, actions.snooze, incident=incident, until=until)
+    return _act(conn, settings, caller, actions.snooze, incident=incident, until=until)

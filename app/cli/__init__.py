@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from app.cli.apikeys import apikey_group
 from app.cli.common import load_settings
 from app.cli.detection import backtest_cmd
 from app.cli.mentions import collect_cmd, import_cmd, score_cmd
@@ -33,13 +34,14 @@ def migrate(revision: str, down: bool) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Apply first.")
 @click.option("--host", help="Listen address (default 127.0.0.1).")
 @click.option("--port", type=int, help="Listen port (default 8000).")
-@click.option("--roles", help="Comma list of roles: api, collect (default both).")
+@click.option("--roles", help="Comma list of roles: api, collect, alert (default all).")
 def serve(config_file: Path | None, host: str | None, port: int | None, roles: str | None) -> None:
-    """Run Vigie: the REST API and/or the collector, in one process."""
+    """Run Vigie: the REST API, the collector and/or the alert role, in one process. At the first start (no API
+    key at all) the API makes an admin key and shows it once."""
     from app.serve import run
 
     run(load_settings(host=host, port=port, roles=roles, config=config_file))
 
 
-for command in (config_group, sources_group, import_cmd, score_cmd, collect_cmd, backtest_cmd):
+for command in (config_group, sources_group, import_cmd, score_cmd, collect_cmd, backtest_cmd, apikey_group):
     main.add_command(command)

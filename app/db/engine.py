@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for another one
+
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
     """Create the engine for a SQLAlchemy URL (sqlite:///file.db or postgresql+psycopg://...)."""
@@ -32,7 +34,7 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -40,8 +42,15 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     # Write transactions use BEGIN IMMEDIATE: it takes the write lock up front, so two writers wait for each
     # other (busy_timeout) instead of failing with "database is locked" half-way through a read-then-write
     # transaction; the atomic claim of due sources relies on it. Reads stay deferred and run concurrently (WAL).
-    immediate = conn.get_execution_options().get("vigie_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("vigie_nowait", False):
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")  # fail at once if another writer holds the lock
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("vigie_write", False) else "BEGIN")
 
 
 @contextmanager
@@ -50,6 +59,19 @@ def writing(engine: Engine) -> Iterator[sa.Connection]:
     with engine.connect() as conn:
         conn = conn.execution_options(vigie_write=True)
         with conn.begin():
+            yield conn
+
+
+@contextmanager
+def writing_nowait(engine: Engine) -> Iterator[sa.Connection]:
+    """A small write transaction for bookkeeping that may be skipped: instead of waiting for another writer it
+    fails at once with sa.exc.OperationalError (SQLite's write lock taken, or a PostgreSQL row lock held for
+    more than 200 ms)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(vigie_write=True, vigie_nowait=True)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
             yield conn
 
 

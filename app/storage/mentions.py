@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db.schema import brands, mention_brands, mentions
+from app.storage.rollups import add_to_rollups
 
 _LOOKUP_CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
@@ -76,6 +77,11 @@ def insert_mentions(
     ]
     if links:
         conn.execute(sa.insert(mention_brands), links)
+    # The rollups change in the same transaction as the mentions: statistics never count a mention twice or miss one.
+    add_to_rollups(
+        conn,
+        rows=[(row, by_brand) for row, mention_id, by_brand in zip(rows, ids, brand_terms, strict=True) if mention_id],
+    )
     return ids
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.db.schema import source_runs, sources, utcnow
 from app.storage import fetch_all, fetch_one
+from app.storage.rollups import rebuild_rollups, source_span
 
 SOURCE_FIELDS = ("name", "kind", "url", "params", "interval_seconds", "enabled")
 
@@ -57,9 +58,15 @@ def update_source(
 
 
 def delete_source(conn: sa.Connection, *, workspace_id: int, source_id: int) -> bool:
-    """Delete a source with its runs and mentions; False when it did not exist."""
+    """Delete a source with its runs and mentions, and recount the rollups they were in; False when it did not exist."""
+    brand_ids, first, last = source_span(conn, source_id=source_id)
     stmt = sa.delete(sources).where(sources.c.workspace_id == workspace_id, sources.c.id == source_id)
-    return conn.execute(stmt).rowcount > 0
+    if conn.execute(stmt).rowcount == 0:
+        return False
+    if first is not None and last is not None:
+        for brand_id in sorted(brand_ids):
+            rebuild_rollups(conn, brand_id=brand_id, since=first, until=last + timedelta(microseconds=1))
+    return True
 
 
 def mark_source_due(conn: sa.Connection, *, workspace_id: int, source_id: int) -> dict[str, Any] | None:

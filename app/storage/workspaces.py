@@ -27,8 +27,12 @@ def ensure_workspace(conn: sa.Connection, *, name: str, **values: Any) -> dict[s
     given = {k: v for k, v in values.items() if k in WORKSPACE_FIELDS and v is not None}
     found = get_workspace(conn, name=name)
     if found is None:
-        conn.execute(sa.insert(workspaces).values(name=name, created_at=utcnow(), **given))
-        return get_workspace(conn, name=name)  # type: ignore[return-value]
+        try:
+            with conn.begin_nested():  # two processes starting together may both create it: the unique name decides
+                conn.execute(sa.insert(workspaces).values(name=name, created_at=utcnow(), **given))
+                return get_workspace(conn, name=name)  # type: ignore[return-value]
+        except sa.exc.IntegrityError:
+            found = get_workspace(conn, name=name)
     return update_workspace(conn, workspace_id=found["id"], values=given) or found
 
 

@@ -11,6 +11,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.api import create_app
+from tests.api.conftest import bearer
 from tests.receivers import Receiver
 
 TOKEN = "T0KEN9zq7XsecretPath"  # a token in the URL path, as in a Slack incoming-webhook URL
@@ -24,10 +25,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def strict_client(settings, engine) -> Iterator[TestClient]:
+def strict_client(settings, engine, admin_key) -> Iterator[TestClient]:
     """A client whose Vigie refuses private addresses, as in production."""
     strict = settings.model_copy(update={"allow_private_urls": False})
-    with TestClient(create_app(strict, engine), raise_server_exceptions=False) as c:
+    with TestClient(create_app(strict, engine), raise_server_exceptions=False, headers=bearer(admin_key)) as c:
         yield c
 
 

@@ -86,3 +86,20 @@ def test_a_zero_rate_turns_the_limit_off(per_minute: int) -> None:
     app, _ = _app(per_minute=per_minute)
     with TestClient(app) as client:
         assert {client.get("/api/v1/ping").status_code for _ in range(50)} == {200}
+
+
+def test_the_real_api_is_guarded_headers_body_cap_and_cors_for_configured_origins(settings, engine, admin_key) -> None:
+    from app.api import create_app
+    from tests.api.conftest import bearer
+
+    guarded = settings.model_copy(update={"api_max_body_bytes": 4096, "cors_origins": "https://dash.example.com"})
+    with TestClient(create_app(guarded, engine), headers=bearer(admin_key)) as client:
+        brands = client.get("/api/v1/brands")
+        assert brands.status_code == 200 and brands.headers["x-content-type-options"] == "nosniff"
+        huge = client.post("/api/v1/mentions", json={"mentions": [{"text": "Orange " * 2000}]})
+        assert huge.status_code == 413 and huge.headers["x-frame-options"] == "DENY"
+        preflight = {"access-control-request-method": "GET", "access-control-request-headers": "authorization"}
+        ok = client.options("/api/v1/brands", headers={"origin": "https://dash.example.com", **preflight})
+        assert ok.headers["access-control-allow-origin"] == "https://dash.example.com"
+        other = client.options("/api/v1/brands", headers={"origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in other.headers

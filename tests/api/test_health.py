@@ -20,6 +20,8 @@ def test_readyz_is_unavailable_on_an_unmigrated_database(tmp_path: Path) -> None
             ready = client.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["hint"] == "run `vigie migrate`" and ready.json()["migration"] is None
+            brands = client.get("/api/v1/brands", headers={"Authorization": "Bearer vg_" + "x" * 43})
+            assert brands.status_code == 503 and "not migrated" in brands.json()["detail"]
     finally:
         engine.dispose()
 

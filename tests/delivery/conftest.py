@@ -1,3 +1,3 @@
 """Delivery tests use the API client of tests/api."""
 
-from tests.api.conftest import client  # noqa: F401 (a fixture)
+from tests.api.conftest import admin_key, client  # noqa: F401 (fixtures)

@@ -36,7 +36,7 @@ from app.storage.brands import create_brand
 from app.storage.incidents import add_event, create_incident, get_incident
 from app.storage.workspaces import ensure_workspace
 from tests.receivers import Receiver
-from tests.test_processes import ROOT, VIGIE, _free_port, _processes, _wait_for
+from tests.test_processes import ADMIN_KEY, ROOT, VIGIE, _free_port, _processes, _wait_for
 
 pytestmark = pytest.mark.slow
 SERVE_ALERT = [*VIGIE, "serve", "--roles", "alert"]
@@ -53,6 +53,7 @@ def _alert_env(database_url: str, **extra: str) -> dict[str, str]:
         VIGIE_ROUTE_TICK_SECONDS="0.5",
         VIGIE_DETECT_TICK_SECONDS="3600",
         VIGIE_LOG_LEVEL="WARNING",
+        VIGIE_ADMIN_KEY=ADMIN_KEY,  # the processes serving the API use it, instead of writing a first-start key file
     )
     env.update(extra)
     return env

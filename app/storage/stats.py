@@ -1,0 +1,135 @@
+"""Statistics queries: counts from the 15-minute rollups or from the raw mentions (counted alike), top authors,
+sources and terms, and incident response times. Ranges are [since, until) on the publication time, as in the
+mentions list, so that a count here is the number of mentions the list returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db.schema import UTCDateTime, brands, incidents, mention_brands, mention_rollups, mentions, sources
+from app.storage.rollups import COUNTS, bucket_expression, count_columns
+
+RAW_CELL_SECONDS = 60  # raw mentions are counted per minute: the smallest bucket the API offers
+
+
+def _in_range(workspace_id: int, brand_id: int | None, since: datetime, until: datetime) -> list[sa.ColumnElement]:
+    where = [mentions.c.workspace_id == workspace_id, mentions.c.published_at >= since, mentions.c.published_at < until]
+    if brand_id is not None:
+        where.append(mention_brands.c.brand_id == brand_id)
+    return where
+
+
+def rollup_cells(
+    conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime, brand_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The rollup rows of the workspace (or of one brand) whose bucket starts in [since, until): `brand_id`,
+    `at` (the bucket's UTC start) and the counts."""
+    stmt = sa.select(
+        mention_rollups.c.brand_id, mention_rollups.c.bucket_start.label("at"), *(mention_rollups.c[n] for n in COUNTS)
+    ).where(
+        mention_rollups.c.workspace_id == workspace_id,
+        mention_rollups.c.bucket_start >= since,
+        mention_rollups.c.bucket_start < until,
+    )
+    if brand_id is not None:
+        stmt = stmt.where(mention_rollups.c.brand_id == brand_id)  # the primary key (brand_id, bucket_start)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def raw_cells(
+    conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime, brand_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The same counts as `rollup_cells`, from the mentions published in [since, until), per brand and minute."""
+    minute = sa.type_coerce(bucket_expression(conn, mentions.c.published_at, RAW_CELL_SECONDS), UTCDateTime())
+    stmt = (
+        sa.select(mention_brands.c.brand_id, minute.label("at"), *count_columns())
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .where(*_in_range(workspace_id, brand_id, since, until))
+        .group_by(mention_brands.c.brand_id, minute)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def workspace_brands(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:
+    """The workspace's brands (id, name, is_competitor), by id."""
+    stmt = sa.select(brands.c.id, brands.c.name, brands.c.is_competitor).where(brands.c.workspace_id == workspace_id)
+    return [dict(r) for r in conn.execute(stmt.order_by(brands.c.id)).mappings()]
+
+
+def top_authors(
+    conn: sa.Connection, *, workspace_id: int, brand_id: int, since: datetime, until: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The authors with the most mentions of the brand in [since, until): mentions, max reach, negative ones."""
+    negative = sa.func.sum(sa.case((mentions.c.sentiment_label == "negative", 1), else_=0))
+    stmt = (
+        sa.select(
+            mentions.c.author,
+            sa.func.count().label("mentions"),
+            sa.func.max(mentions.c.author_reach).label("max_reach"),
+            negative.label("negative"),
+        )
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .where(*_in_range(workspace_id, brand_id, since, until), mentions.c.author.is_not(None))
+        .group_by(mentions.c.author)
+        .order_by(sa.func.count().desc(), mentions.c.author)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def top_sources(
+    conn: sa.Connection, *, workspace_id: int, brand_id: int, since: datetime, until: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The sources with the most mentions of the brand in [since, until)."""
+    stmt = (
+        sa.select(sources.c.id, sources.c.name, sources.c.kind, sa.func.count().label("mentions"))
+        .select_from(mentions)
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .join(sources, sources.c.id == mentions.c.source_id)
+        .where(*_in_range(workspace_id, brand_id, since, until))
+        .group_by(sources.c.id, sources.c.name, sources.c.kind)
+        .order_by(sa.func.count().desc(), sources.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def mention_terms(
+    conn: sa.Connection, *, workspace_id: int, brand_id: int, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """The score reasons and the brand's matched terms of each of its mentions in [since, until)."""
+    stmt = (
+        sa.select(mentions.c.scores, mention_brands.c.matched_terms)
+        .join(mention_brands, mention_brands.c.mention_id == mentions.c.id)
+        .where(*_in_range(workspace_id, brand_id, since, until))
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def incidents_for_response(
+    conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime, brand_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Incidents opened in [since, until), oldest first, with what response times need."""
+    stmt = (
+        sa.select(
+            incidents.c.id,
+            incidents.c.brand_id,
+            brands.c.name.label("brand_name"),
+            incidents.c.kind,
+            incidents.c.severity,
+            incidents.c.status,
+            incidents.c.resolution,
+            incidents.c.opened_at,
+            incidents.c.acknowledged_at,
+            incidents.c.resolved_at,
+        )
+        .outerjoin(brands, brands.c.id == incidents.c.brand_id)
+        .where(incidents.c.workspace_id == workspace_id, incidents.c.opened_at >= since, incidents.c.opened_at < until)
+        .order_by(incidents.c.opened_at, incidents.c.id)
+    )
+    if brand_id is not None:
+        stmt = stmt.where(incidents.c.brand_id == brand_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
