@@ -23,6 +23,7 @@ from app.api import (
 )
 from app.api.deps import require_scope
 from app.api.errors import install_error_handlers
+from app.api.etag import ETags
 from app.api.hardening import BodyLimit, RateLimit, SecurityHeaders
 from app.settings import Settings
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 def _guard(app: FastAPI, settings: Settings) -> None:
     """Body cap, rate limit per key, CORS for the configured origins; security headers outermost, so that
     the guards' own refusals carry them too."""
+    app.add_middleware(ETags)
     app.add_middleware(RateLimit, per_minute=settings.api_rate_limit_per_minute)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     if settings.cors_origin_list:
