@@ -14,6 +14,7 @@ from alerts.routing import Calendar, EscalationStep, Route, Silence
 from app.specs import parse_interval
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"  # a wall-clock time without a zone (JSON Schema's "time" wants one)
 _EMAIL = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
 
 
@@ -31,8 +32,8 @@ class AlertingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     office_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]), description="e.g. ['mon', ...]")
-    office_start: time = Field(time(9), description="Local time office hours start, e.g. '09:00'.")
-    office_end: time = Field(time(18), description="Local time office hours end, e.g. '18:00'.")
+    office_start: str = Field("09:00", pattern=_HHMM, description="Local time office hours start, e.g. '09:00'.")
+    office_end: str = Field("18:00", pattern=_HHMM, description="Local time office hours end, e.g. '18:00'.")
     holidays: list[date] = Field(default_factory=list, description="Local dates that are not office days.")
     digest_hour: int | None = Field(None, ge=0, le=23, description="Local hour of the daily digest; none if unset.")
     digest_channels: list[str] = Field(default_factory=list, description="Channels that receive the digest.")
@@ -46,6 +47,16 @@ class AlertingSpec(BaseModel):
             raise ValueError(f"office_days must be weekday names among {', '.join(WEEKDAYS)}; got {bad or value}")
         return sorted(set(days), key=WEEKDAYS.index)
 
+    @field_validator("office_start", "office_end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        """"09:00", "09:00:00" (as stored before) or a TOML time, as "HH:MM"."""
+        if isinstance(value, time):
+            return value.strftime("%H:%M")
+        if isinstance(value, str) and len(value) == 8 and value.endswith(":00"):
+            return value[:5]
+        return value
+
     @model_validator(mode="after")
     def _order(self) -> AlertingSpec:
         if self.office_start >= self.office_end:
@@ -55,7 +66,8 @@ class AlertingSpec(BaseModel):
     def calendar(self, tz: str) -> Calendar:
         """The routing calendar of this workspace."""
         days = frozenset(WEEKDAYS.index(d) for d in self.office_days)
-        return Calendar(tz, days, self.office_start, self.office_end, frozenset(self.holidays))
+        start, end = time.fromisoformat(self.office_start), time.fromisoformat(self.office_end)
+        return Calendar(tz, days, start, end, frozenset(self.holidays))
 
 
 class ChannelSpec(BaseModel):

@@ -20,7 +20,7 @@ from app.storage.delivery import use_ack_link
 from app.storage.incidents import get_incident_any
 from app.storage.workspaces import get_workspace_by_id
 
-router = APIRouter(tags=["acknowledge links"])
+router = APIRouter(tags=["acknowledge links"], include_in_schema=False)  # HTML pages, not the JSON API
 ACTOR = "ack-link"
 _WORDS = {
     "fr": {

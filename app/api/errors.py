@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,52 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _problem(exc.status_code, str(exc.detail), str(exc.detail), request, exc.headers)
 
+    @app.exception_handler(OverflowError)
+    async def _on_huge_number(request: Request, exc: OverflowError) -> JSONResponse:
+        # An id or count beyond 64 bits reaches the driver (SQLite refuses it in Python): the client's error.
+        return _problem(422, "Invalid request", "a number in the request is out of range", request)
+
+    @app.exception_handler(sa.exc.DataError)
+    async def _on_bad_value(request: Request, exc: sa.exc.DataError) -> JSONResponse:
+        # PostgreSQL's way of saying the same ("value out of range for type bigint"); never its SQL text.
+        return _problem(422, "Invalid request", "a value in the request is out of range", request)
+
     @app.exception_handler(Exception)
     async def _on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return _problem(500, "Internal error", "an unexpected error occurred; it has been logged", request)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """An error, as RFC 9457 problem details (application/problem+json)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+def _documented(description: str) -> dict:
+    return {"model": ProblemOut, "description": description, "content": {"application/problem+json": {}}}
+
+
+# Every /api/v1 operation may answer these (documented once, for clients and for the schemathesis run).
+COMMON_RESPONSES: dict[int | str, dict] = {
+    400: _documented("Malformed request"),
+    401: _documented("Missing, unknown or revoked API key"),
+    403: _documented("The API key's scope does not allow this"),
+    404: _documented("No such resource in this workspace"),
+    409: _documented("Conflicts with the current state (a taken name, an action that does not apply)"),
+    413: _documented("Request body too large"),
+    422: _documented("Invalid request: `errors` lists each field"),
+    429: _documented("Too many requests for this API key; see Retry-After"),
+    503: _documented("The database is not ready"),
+}
