@@ -50,7 +50,7 @@ class AlertingSpec(BaseModel):
     @field_validator("office_start", "office_end", mode="before")
     @classmethod
     def _clock(cls, value: object) -> object:
-        """"09:00", "09:00:00" (as stored before) or a TOML time, as "HH:MM"."""
+        """ "09:00", "09:00:00" (as stored before) or a TOML time, as "HH:MM"."""
         if isinstance(value, time):
             return value.strftime("%H:%M")
         if isinstance(value, str) and len(value) == 8 and value.endswith(":00"):

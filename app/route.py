@@ -152,9 +152,7 @@ def _route_one(conn: sa.Connection, *, workspace_id: int, incident_id: int, sett
     return route_incident(conn, workspace=workspace, incident=incident, settings=settings, now=now)
 
 
-def reroute_workspace(
-    conn: sa.Connection, *, workspace_id: int, now: datetime, settings: Settings
-) -> int:
+def reroute_workspace(conn: sa.Connection, *, workspace_id: int, now: datetime, settings: Settings) -> int:
     """Re-plan the workspace's live incidents now (routes, silences or office hours changed)."""
     return sum(
         _route_one(conn, workspace_id=workspace_id, incident_id=i, settings=settings, now=now)

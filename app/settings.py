@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(
         600, ge=0, description="Requests per minute per API key and per API process (429 beyond; 0 = no limit)."
     )
+    sse_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Seconds of silence after which the incident stream sends a heartbeat comment."
+    )
+    sse_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the incident stream looks for new incident events (its latency)."
+    )
     cors_origins: str = Field(
         "", description="Comma list of web origins allowed to call the API from a browser (empty: none)."
     )

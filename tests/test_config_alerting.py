@@ -132,7 +132,7 @@ def test_apply_twice_changes_nothing_and_keeps_the_webhook_secret(tmp_path: Path
     night = next(r for r in _rows(engine, routes) if r["name"] == "nuit")["spec"]
     assert night["repeat_interval"] == 1800 and night["escalation"] == [{"after": 900, "channels": ["astreinte"]}]
     alerting = _rows(engine, workspaces)[0]["alerting"]
-    assert alerting["office_end"] == "18:30:00" and alerting["digest_channels"] == ["cm"]
+    assert alerting["office_end"] == "18:30" and alerting["digest_channels"] == ["cm"]
 
 
 def test_a_new_url_updates_the_channel_and_keeps_its_secret(tmp_path: Path, run, engine) -> None:

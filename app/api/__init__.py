@@ -19,10 +19,11 @@ from app.api import (
     silences,
     sources,
     stats,
+    stream,
     workspace,
 )
 from app.api.deps import require_scope
-from app.api.errors import install_error_handlers
+from app.api.errors import COMMON_RESPONSES, install_error_handlers
 from app.api.etag import ETags
 from app.api.hardening import BodyLimit, RateLimit, SecurityHeaders
 from app.settings import Settings
@@ -34,6 +35,7 @@ SCOPES = (
     (sources, "read", "write"),
     (mentions, "read", "write"),
     (stats, "read", "read"),  # read only: no route changes anything
+    (stream, "read", "read"),  # GET /incidents/stream: before `incidents`, whose /{incident_id} would take it
     (incidents, "read", "write"),
     (silences, "read", "write"),
     (workspace, "read", "admin"),
@@ -58,7 +60,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for module, read, write in SCOPES:
         # Router dependencies run before the route's own: the key is checked before any transaction opens.
-        api.include_router(module.router, dependencies=[require_scope(read=read, write=write)])
+        api.include_router(
+            module.router, dependencies=[require_scope(read=read, write=write)], responses=COMMON_RESPONSES
+        )
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(ack.router)  # signed links, outside /api/v1: they work without an API key
