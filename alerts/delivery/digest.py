@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # The channels' own escaping, limits and signing, reused as they are (private names included, on purpose).
 from alerts.delivery import email as mail
 from alerts.delivery import slack, webhook
-from alerts.delivery.message import KIND_LABELS, SEVERITY_LABELS, cut, one_line
-from alerts.delivery.slack import _LIMITS, NNBSP, _number
+from alerts.delivery.message import KIND_LABELS, NNBSP, SEVERITY_LABELS, cut, one_line
+from alerts.delivery.message import format_number as _number
+from alerts.delivery.slack import _LIMITS
 from alerts.delivery.webhook import _finite, _iso
 
 DIGEST_EVENT = "vigie.digest"

@@ -27,7 +27,7 @@ from typing import Literal
 
 import jinja2
 
-from alerts.delivery.message import NNBSP, IncidentMessage, MentionView, cut, http_url, one_line
+from alerts.delivery.message import NNBSP, WORDS, IncidentMessage, MentionView, cut, http_url, one_line
 from alerts.delivery.message import format_number as _number
 from alerts.delivery.message import format_time as _time
 
@@ -50,42 +50,22 @@ _ENV = jinja2.Environment(
 
 _WORDS = {
     "en": {
-        "why": "Why", "severity": "Severity", "score": "Score", "peak": "peak", "mentions": "Mentions",
-        "rate": "Peak rate", "per_hour": "mentions/h", "status": "Status", "opened": "Opened",
-        "top_mentions": "Top mentions", "followers": "followers", "unknown_author": "Unknown author",
-        "terms": "Crisis terms", "sentiment": "Sentiment", "more": "more mentions in the incident",
-        "ack": "Acknowledge", "open": "Open the incident", "colon": ":", "footer": "Sent by Vigie for",
-        "statuses": {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"},
-        "sentiments": {"negative": "negative", "neutral": "neutral", "positive": "positive"},
-        "resolutions": {"auto": "back to normal", "handled": "handled", "false_positive": "false positive",
-                        "benign": "benign"},
-        "first": "New incident.", "update": "The incident was updated.", "severity_change": "Severity is now {label}.",
-        "reminder": "Reminder: this incident is still not acknowledged.",
-        "escalation": "Escalation (step {step}): nobody has acknowledged this incident yet.",
-        "acknowledged": "Acknowledged by {who}.", "acknowledged_anon": "Acknowledged.",
-        "resolved": "Resolved ({resolution}).", "resolved_plain": "Resolved.",
-        "test": "This is a test message from Vigie: there is no real incident.",
+        **WORDS["en"],
+        "why": "Why",
+        "top_mentions": "Top mentions",
+        "open": "Open the incident",
+        "footer": "Sent by Vigie for",
+        "update": "The incident was updated.",
     },
     "fr": {
-        "why": "Pourquoi", "severity": "Gravité", "score": "Score", "peak": "pic", "mentions": "Mentions",
-        "rate": "Pic de débit", "per_hour": "mentions/h", "status": "Statut", "opened": "Ouvert",
-        "top_mentions": "Mentions principales", "followers": "abonnés", "unknown_author": "Auteur inconnu",
-        "terms": "Termes de crise", "sentiment": "Sentiment", "more": "autres mentions dans l'incident",
-        "ack": "Prendre en charge", "open": "Ouvrir l'incident", "colon": f"{NNBSP}:",
+        **WORDS["fr"],
+        "why": "Pourquoi",
+        "top_mentions": "Mentions principales",
+        "open": "Ouvrir l'incident",
         "footer": "Envoyé par Vigie pour",
-        "statuses": {"open": "ouvert", "acknowledged": "pris en charge", "resolved": "résolu"},
-        "sentiments": {"negative": "négatif", "neutral": "neutre", "positive": "positif"},
-        "resolutions": {"auto": "retour au calme", "handled": "traité", "false_positive": "faux positif",
-                        "benign": "sans gravité"},
-        "first": "Nouvel incident.", "update": "L'incident a été mis à jour.",
-        "severity_change": "La gravité passe à {label}.",
-        "reminder": f"Rappel{NNBSP}: cet incident n'est toujours pas pris en charge.",
-        "escalation": f"Escalade (niveau {{step}}){NNBSP}: personne n'a encore pris en charge cet incident.",
-        "acknowledged": "Pris en charge par {who}.", "acknowledged_anon": "Pris en charge.",
-        "resolved": "Résolu ({resolution}).", "resolved_plain": "Résolu.",
-        "test": f"Ceci est un message de test de Vigie{NNBSP}: aucun incident réel.",
+        "update": "L'incident a été mis à jour.",
     },
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)

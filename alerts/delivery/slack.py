@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from alerts.delivery.message import NNBSP, IncidentMessage, MentionView, cut, http_url, one_line
+from alerts.delivery.message import WORDS, IncidentMessage, MentionView, cut, http_url, one_line
 from alerts.delivery.message import format_number as _number
 from alerts.delivery.message import format_time as _time
 
@@ -40,39 +40,22 @@ _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 
 _WORDS = {
     "en": {
-        "lang": "en", "ack": "Acknowledge", "open": "Open incident", "severity": "Severity", "score": "Score",
-        "peak": "peak", "mentions": "Mentions", "rate": "Peak rate", "per_hour": "mentions/h", "status": "Status",
-        "opened": "Opened", "followers": "followers", "unknown_author": "Unknown author", "terms": "Crisis terms",
-        "sentiment": "Sentiment", "more": "more mentions in the incident", "link": "link", "colon": ":",
-        "statuses": {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"},
-        "sentiments": {"negative": "negative", "neutral": "neutral", "positive": "positive"},
-        "resolutions": {"auto": "back to normal", "handled": "handled", "false_positive": "false positive",
-                        "benign": "benign"},
-        "first": "New incident.", "update": "Incident updated.", "severity_change": "Severity is now {label}.",
-        "reminder": "Reminder: this incident is still not acknowledged.",
-        "escalation": "Escalation (step {step}): nobody has acknowledged this incident yet.",
-        "escalation_prefix": "[ESCALATION] ", "acknowledged": "Acknowledged by {who}.",
-        "acknowledged_anon": "Acknowledged.", "resolved": "Resolved ({resolution}).", "resolved_plain": "Resolved.",
-        "test": "This is a test message from Vigie: there is no real incident.",
+        **WORDS["en"],
+        "lang": "en",
+        "open": "Open incident",
+        "link": "link",
+        "update": "Incident updated.",
+        "escalation_prefix": "[ESCALATION] ",
     },
     "fr": {
-        "lang": "fr", "ack": "Prendre en charge", "open": "Ouvrir l'incident", "severity": "Gravité", "score": "Score",
-        "peak": "pic", "mentions": "Mentions", "rate": "Pic de débit", "per_hour": "mentions/h", "status": "Statut",
-        "opened": "Ouvert", "followers": "abonnés", "unknown_author": "Auteur inconnu", "terms": "Termes de crise",
-        "sentiment": "Sentiment", "more": "autres mentions dans l'incident", "link": "lien", "colon": f"{NNBSP}:",
-        "statuses": {"open": "ouvert", "acknowledged": "pris en charge", "resolved": "résolu"},
-        "sentiments": {"negative": "négatif", "neutral": "neutre", "positive": "positif"},
-        "resolutions": {"auto": "retour au calme", "handled": "traité", "false_positive": "faux positif",
-                        "benign": "sans gravité"},
-        "first": "Nouvel incident.", "update": "Incident mis à jour.",
-        "severity_change": "La gravité passe à {label}.",
-        "reminder": f"Rappel{NNBSP}: cet incident n'est toujours pas pris en charge.",
-        "escalation": f"Escalade (niveau {{step}}){NNBSP}: personne n'a encore pris en charge cet incident.",
-        "escalation_prefix": "[ESCALADE] ", "acknowledged": "Pris en charge par {who}.",
-        "acknowledged_anon": "Pris en charge.", "resolved": "Résolu ({resolution}).", "resolved_plain": "Résolu.",
-        "test": f"Ceci est un message de test de Vigie{NNBSP}: aucun incident réel.",
+        **WORDS["fr"],
+        "lang": "fr",
+        "open": "Ouvrir l'incident",
+        "link": "lien",
+        "update": "Incident mis à jour.",
+        "escalation_prefix": "[ESCALADE] ",
     },
-}  # fmt: skip
+}
 
 
 def render_slack(message: IncidentMessage) -> dict:
