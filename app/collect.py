@@ -17,12 +17,13 @@ from sqlalchemy.engine import Engine
 
 from app.db import writing
 from app.db.schema import utcnow
+from app.pacing import DbPacer
 from app.pipeline import IngestReport, ingest_drafts
 from app.scheduling import next_check_at
 from app.settings import Settings
 from app.storage.sources import RunReport, claim_due_sources, finish_source_run
-from collectors.base import FetchError, FetchLimits, FetchOutcome, SourceState
-from collectors.http import make_client
+from collectors.base import FetchDeferred, FetchError, FetchLimits, FetchOutcome, SourceState
+from collectors.http import Fetcher, make_client
 from collectors.registry import get_collector
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,16 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
+def source_credentials(settings: Settings) -> dict[str, str]:
+    """The secrets some source kinds need, by name (only the ones that are set)."""
+    values = {
+        "bluesky_handle": settings.bluesky_handle,
+        "bluesky_app_password": secret.get_secret_value() if (secret := settings.bluesky_app_password) else None,
+        "stackexchange_key": settings.stackexchange_key,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
 def worker_name() -> str:
     """A name unique to this process, stored as the lease owner."""
     return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"
@@ -55,6 +66,9 @@ class CollectWorker:
         self.owner = worker_name()
         self.limits = fetch_limits(settings)
         self.client: httpx.Client = make_client(self.limits)
+        self.fetcher = Fetcher(
+            self.client, self.limits, pacer=DbPacer(engine), credentials=source_credentials(settings)
+        )
         self.pool = ThreadPoolExecutor(settings.collect_concurrency, thread_name_prefix="vigie-collect")
         self._lock = threading.Lock()
         self._inflight = 0
@@ -136,7 +150,9 @@ class CollectWorker:
             cursor=source["cursor"] or {},
         )
         try:
-            return get_collector(source["kind"]).collect(state, self.limits, self.client)
+            return get_collector(source["kind"]).collect(state, self.fetcher)
+        except FetchDeferred as exc:
+            return FetchOutcome(deferred=True, error=str(exc), retry_after_seconds=exc.retry_after)
         except FetchError as exc:
             return FetchOutcome(error=str(exc), http_status=exc.http_status, retry_after_seconds=exc.retry_after)
         except Exception as exc:  # a bug in one collector must not stop the others
@@ -166,7 +182,9 @@ class CollectWorker:
 
 
 def _run_report(outcome: FetchOutcome, ingest: IngestReport, started: datetime, t0: float) -> RunReport:
-    if outcome.not_modified:
+    if outcome.deferred:
+        status = "deferred"
+    elif outcome.not_modified:
         status = "not_modified"
     elif outcome.error:
         status = "partial" if outcome.drafts else "error"
@@ -186,7 +204,7 @@ def _run_report(outcome: FetchOutcome, ingest: IngestReport, started: datetime, 
 
 
 def _state_changes(source: dict[str, Any], outcome: FetchOutcome) -> dict[str, Any]:
-    if outcome.error and not outcome.drafts:
+    if (outcome.error and not outcome.drafts) or outcome.deferred:
         return {}  # keep the validators of the last good answer
     state: dict[str, Any] = {}
     if not outcome.not_modified:

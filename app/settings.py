@@ -50,6 +50,15 @@ class Settings(BaseSettings):
         "Vigie/0.1 (brand monitoring; +https://github.com/vigie)",
         description="User-Agent sent to sources.",
     )
+    bluesky_handle: str | None = Field(
+        None, description="Bluesky handle (e.g. vigie.bsky.social) for `bluesky` sources; search needs a login."
+    )
+    bluesky_app_password: SecretStr | None = Field(
+        None, description="Bluesky app password (Settings > App passwords) of `VIGIE_BLUESKY_HANDLE`."
+    )
+    stackexchange_key: str | None = Field(
+        None, description="Stack Exchange API key: raises the daily quota from 300 to 10,000 requests."
+    )
 
     public_url: str = Field(
         "http://127.0.0.1:8000",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,7 @@ class FetchOutcome:
     ttl_seconds: int | None = None  # feed <ttl>
     retry_after_seconds: int | None = None
     max_age_seconds: int | None = None  # Cache-Control max-age
+    deferred: bool = False  # the host's turn was too far away: nothing was asked, the source is simply due later
 
 
 class FetchError(Exception):
@@ -77,6 +79,15 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
+class FetchDeferred(FetchError):
+    """Not a failure: the host's turn is too far away (pacing, quota). The source is simply due again later."""
+
+    def __init__(self, key: str, wait: float):
+        seconds = max(1, math.ceil(wait))
+        super().__init__(f"{key} is paced: next turn in {seconds}s, source deferred", retry_after=seconds)
+        self.key = key
+
+
 class Collector(Protocol):
     """A source kind: validates its parameters and collects one source."""
 
@@ -86,8 +97,8 @@ class Collector(Protocol):
     def validate(self, url: str | None, params: dict[str, Any]) -> None:
         """Raise ValueError with a clear message when url/params are unusable for this kind."""
 
-    def collect(self, state: SourceState, limits: FetchLimits, client: Any) -> FetchOutcome:
-        """Fetch and parse; raise FetchError when nothing could be read."""
+    def collect(self, state: SourceState, http: Any) -> FetchOutcome:
+        """Fetch through `http` (a collectors.http.Fetcher) and parse; FetchError when nothing could be read."""
 
 
 CollectorFactory = Callable[[], Collector]

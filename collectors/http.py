@@ -7,19 +7,22 @@ query string or the user-info of the URL, which may carry tokens.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import math
 import socket
+import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import httpx
 
-from collectors.base import FetchError, FetchLimits
+from collectors.base import FetchDeferred, FetchError, FetchLimits
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +62,13 @@ def fetch_url(
     etag: str | None = None,
     last_modified: str | None = None,
     accept: str = FEED_ACCEPT,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> HttpResult:
     """GET `url` within `limits`, following redirects by hand and checking every hop.
 
     Returns 2xx and 304 answers; raises FetchError for everything else (with http_status/retry_after).
     """
-    headers = _request_headers(limits, etag, last_modified, accept)
+    headers = {**_request_headers(limits, etag, last_modified, accept), **(extra_headers or {})}
     current = _parse_url(url)
     started = time.monotonic()
     deadline = started + limits.total_timeout
@@ -84,7 +88,10 @@ def fetch_url(
                 },
             )
             return result
-        current = _redirect_target(result, current)
+        target = _redirect_target(result, current)
+        if target.host != current.host:
+            headers.pop("Authorization", None)  # credentials are for the host they were given to
+        current = target
         logger.debug("redirected", extra={"fetch_url": redact_url(current), "http_status": result.status})
     raise FetchError(f"too many redirects (more than {limits.max_redirects})")
 
@@ -305,3 +312,182 @@ def _redirect_target(result: HttpResult, url: httpx.URL) -> httpx.URL:
         return url.join(location)
     except (httpx.InvalidURL, ValueError):
         raise FetchError(f"HTTP {result.status} from {_host_label(url)} with an invalid Location") from None
+
+
+# -- the fetcher every collector receives -----------------------------------------------------------------
+
+JSON_ACCEPT = "application/json, text/json;q=0.9, */*;q=0.1"
+MAX_PACING_WAIT = 20.0  # longest a fetch waits for its turn at a host; beyond, the source is deferred
+
+
+class Pacer(Protocol):
+    """Spaces requests to one host across every source of a kind, and across processes when shared."""
+
+    def reserve(self, key: str, interval: float, max_wait: float) -> float:
+        """Reserve the next turn at `key`, `interval` seconds after the previous one, and return the
+        seconds to wait for it. When the turn is more than `max_wait` away nothing is reserved and
+        FetchDeferred is raised with the wait."""
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Keep every caller away from `key` for `seconds` (the host said so: 429, quota, backoff)."""
+
+
+class LocalPacer:
+    """A Pacer for one process (tests, `vigie collect --once` without a database)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def reserve(self, key: str, interval: float, max_wait: float) -> float:
+        """See Pacer.reserve."""
+        with self._lock:
+            now = self._clock()
+            turn = max(self._next.get(key, 0.0), now)
+            wait = turn - now
+            if wait > max_wait:
+                raise FetchDeferred(key, wait)
+            self._next[key] = turn + interval
+            return wait
+
+    def hold(self, key: str, seconds: float) -> None:
+        """See Pacer.hold."""
+        with self._lock:
+            self._next[key] = max(self._next.get(key, 0.0), self._clock() + seconds)
+
+
+class Fetcher:
+    """What a collector gets to reach the network: the HTTP client, the limits, host pacing and credentials.
+
+    `credentials` holds the secrets some sources need (e.g. a Bluesky app password), taken from settings by
+    the caller: collectors never read settings themselves.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        limits: FetchLimits,
+        *,
+        pacer: Pacer | None = None,
+        credentials: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.limits = limits
+        self.pacer: Pacer = pacer or LocalPacer()
+        self.credentials: Mapping[str, str] = credentials or {}
+        self._sleep = sleep
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        pace: float = 0.0,
+        accept: str = FEED_ACCEPT,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> HttpResult:
+        """GET through fetch_url, after waiting for this host's turn when `pace` (seconds between two
+        requests to the host) is set. A 429/503 with Retry-After holds the host for everyone."""
+        target = _with_params(url, params)
+        key = _host_label(_parse_url(target))
+        if pace > 0:
+            wait = self.pacer.reserve(key, pace, MAX_PACING_WAIT)
+            if wait > 0:
+                self._sleep(wait)
+        try:
+            return fetch_url(
+                self.client,
+                target,
+                self.limits,
+                etag=etag,
+                last_modified=last_modified,
+                accept=accept,
+                extra_headers=headers,
+            )
+        except FetchError as exc:
+            if exc.retry_after:
+                self.pacer.hold(key, exc.retry_after)
+            raise
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        pace: float = 0.0,
+    ) -> tuple[Any, HttpResult]:
+        """GET a JSON document; FetchError when the answer is HTML (an error page served with 200), empty
+        or not JSON. Returns the decoded document and the raw result (for its headers)."""
+        result = self.get(url, params=params, headers=headers, pace=pace, accept=JSON_ACCEPT)
+        return decode_json(result), result
+
+    def hold(self, url: str, seconds: float) -> None:
+        """Keep every source away from `url`'s host for `seconds` (quota exhausted, `backoff` field...)."""
+        self.pacer.hold(_host_label(_parse_url(url)), seconds)
+
+    def post_json(
+        self, url: str, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None, pace: float = 0.0
+    ) -> Any:
+        """POST a JSON body (logins) and decode the JSON answer; same guards as `get_json`, no redirects."""
+        parsed = _parse_url(url)
+        check_url_allowed(parsed, self.limits)
+        key = _host_label(parsed)
+        if pace > 0:
+            wait = self.pacer.reserve(key, pace, MAX_PACING_WAIT)
+            if wait > 0:
+                self._sleep(wait)
+        request_headers = {"User-Agent": self.limits.user_agent, "Accept": JSON_ACCEPT, **(headers or {})}
+        try:
+            response = self.client.post(parsed, json=dict(payload), headers=request_headers)
+        except httpx.HTTPError as exc:
+            raise FetchError(f"request to {redact_url(parsed)} failed ({type(exc).__name__})") from None
+        body = response.content
+        if len(body) > self.limits.max_bytes:
+            raise FetchError(f"response larger than {self.limits.max_bytes} bytes; refused")
+        result = HttpResult(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            body=body,
+            final_url=str(parsed),
+        )
+        try:
+            _raise_for_status(result, parsed)
+        except FetchError as exc:
+            if exc.retry_after:
+                self.pacer.hold(key, exc.retry_after)
+            raise
+        return decode_json(result)
+
+
+def decode_json(result: HttpResult) -> Any:
+    """The JSON document of a 2xx answer; FetchError naming what came instead (HTML page, empty, garbage)."""
+    body = result.body
+    start = body[:512].lstrip().lower()
+    host = _host_label(httpx.URL(result.final_url))
+    if not start:
+        raise FetchError(f"empty answer from {host} where JSON was expected", http_status=result.status)
+    if start.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+        raise FetchError(
+            f"{host} answered with an HTML/XML page instead of JSON (an error or block page)",
+            http_status=result.status,
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise FetchError(f"{host} answered with invalid JSON", http_status=result.status) from None
+
+
+def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise FetchError("refused: invalid URL") from None
+    clean = {k: v for k, v in params.items() if v is not None}
+    return str(parsed.copy_merge_params(clean))

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collectors.base import Collector
+from collectors.hackernews import HackerNewsCollector
 from collectors.replay import ReplayCollector
 from collectors.rss import RssCollector
 
 # Kinds a user can create. Internal kinds ("api", "import") hold pushed/imported mentions and are never fetched.
-COLLECTORS: dict[str, Collector] = {c.kind: c for c in (RssCollector(), ReplayCollector())}
+# Adding a kind: one module in collectors/, one fixture folder in tests/fixtures/<kind>/, one line here.
+COLLECTORS: dict[str, Collector] = {
+    c.kind: c
+    for c in (
+        RssCollector(),
+        ReplayCollector(),
+        HackerNewsCollector(),
+    )
+}
 INTERNAL_KINDS = ("api", "import")
 
 

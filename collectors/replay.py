@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from collectors.base import FetchError, FetchLimits, FetchOutcome, MentionDraft, SourceState
+from collectors.base import FetchError, FetchOutcome, MentionDraft, SourceState
 
 BUNDLED_STREAM = Path(__file__).parent / "data" / "replay.jsonl"
 MAX_BATCH = 500
@@ -70,7 +70,7 @@ class ReplayCollector:
         if "file" in params and not Path(str(params["file"])).is_file():
             raise ValueError(f"replay 'file' {params['file']} does not exist")
 
-    def collect(self, state: SourceState, limits: FetchLimits, client: Any) -> FetchOutcome:
+    def collect(self, state: SourceState, http: Any) -> FetchOutcome:
         """Publish the next `batch` items of the stream."""
         stream = _load_stream(str(state.params.get("file") or BUNDLED_STREAM))
         position = int(state.cursor.get("position", 0))

@@ -17,8 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from collectors.base import FetchError, FetchLimits, FetchOutcome, MentionDraft, SourceState
-from collectors.http import fetch_url, parse_max_age
+from collectors.base import FetchError, FetchOutcome, MentionDraft, SourceState
+from collectors.http import Fetcher, parse_max_age
 from collectors.text import clean_title, html_to_text
 
 logger = logging.getLogger(__name__)
@@ -145,9 +145,9 @@ class RssCollector:
         if language is not None and (not isinstance(language, str) or normalize_language(language) is None):
             raise ValueError(f"rss parameter 'language' must be a language code like 'fr', not {language!r}")
 
-    def collect(self, state: SourceState, limits: FetchLimits, client: Any) -> FetchOutcome:
+    def collect(self, state: SourceState, http: Fetcher) -> FetchOutcome:
         """Conditional GET of the feed, then parse it; FetchError when nothing could be read."""
-        result = fetch_url(client, state.url, limits, etag=state.etag, last_modified=state.last_modified)
+        result = http.get(state.url, etag=state.etag, last_modified=state.last_modified)
         max_age = parse_max_age(result.headers.get("cache-control"))
         etag = result.headers.get("etag")
         last_modified = result.headers.get("last-modified")

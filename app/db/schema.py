@@ -386,3 +386,13 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )
 sa.Index("ix_api_keys_workspace", api_keys.c.workspace_id, api_keys.c.id)
+
+# Host pacing shared by every collector process: the earliest time (epoch seconds) the next request to a host
+# may leave. Collectors of one kind reserve turns here, so that 50 Reddit sources on 3 workers still ask
+# Reddit no faster than its rules allow. Keys are "host[:port]".
+host_pacing = sa.Table(
+    "host_pacing",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("next_at", sa.Float, nullable=False),
+)

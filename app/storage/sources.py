@@ -111,7 +111,7 @@ class RunReport:
 
     started_at: datetime
     duration_ms: int
-    status: str  # ok | not_modified | partial | error
+    status: str  # ok | not_modified | partial | error | deferred (host paced: nothing asked, no health change)
     http_status: int | None = None
     fetched: int = 0
     new: int = 0
@@ -131,11 +131,13 @@ def finish_source_run(
 ) -> bool:
     """Record the run, store the conditional-GET state and release the lease; False if the lease was lost."""
     health: dict[str, Any] = {"last_status": report.status}
-    if report.status == "error":
+    if report.status == "deferred":
+        health = {}
+    elif report.status == "error":
         health.update(consecutive_errors=sources.c.consecutive_errors + 1)
     else:
         health.update(consecutive_errors=0, last_success_at=utcnow())
-    if report.error:
+    if report.error and report.status != "deferred":
         health.update(last_error=report.error, last_error_at=utcnow())
     stmt = (
         sa.update(sources)

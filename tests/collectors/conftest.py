@@ -34,3 +34,6 @@ def rss_fixture() -> Callable[[str], bytes]:
 def local_limits() -> FetchLimits:
     """Limits that let tests reach the feed server on 127.0.0.1, with short timeouts."""
     return FetchLimits(connect_timeout=2.0, read_timeout=2.0, allow_private=True, user_agent="Vigie-test/1.0")
+
+
+from tests.api.conftest import admin_key, client  # noqa: E402,F401 - the API client of the end-to-end collector tests

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from collectors.base import FetchError, FetchLimits, SourceState
-from collectors.http import make_client
+from collectors.http import Fetcher, make_client
 from collectors.rss import (
     PROLOG_SCAN_BYTES,
     ParsedFeed,
@@ -374,7 +374,7 @@ def test_the_collector_fetches_then_asks_again_with_the_validators(
     collector = RssCollector()
     state = SourceState(url=feed_server.url("/economie/rss_full.xml"))
     with make_client(local_limits) as client:
-        first = collector.collect(state, local_limits, client)
+        first = collector.collect(state, Fetcher(client, local_limits))
         assert (first.http_status, len(first.drafts), first.error) == (200, 6, None)
         assert (first.etag, first.last_modified) == ('"lm-6582011"', "Mon, 17 Mar 2025 09:22:41 GMT")
         assert (first.ttl_seconds, first.max_age_seconds, first.not_modified) == (3600, 300, False)
@@ -383,7 +383,7 @@ def test_the_collector_fetches_then_asks_again_with_the_validators(
         )
 
         state.etag, state.last_modified = first.etag, first.last_modified
-        second = collector.collect(state, local_limits, client)
+        second = collector.collect(state, Fetcher(client, local_limits))
     assert (second.not_modified, second.http_status, second.drafts) == (True, 304, [])
     assert second.etag == '"lm-6582011"'
     assert feed_server.requests[1].headers["if-none-match"] == '"lm-6582011"'
@@ -395,7 +395,7 @@ def test_the_language_hint_fills_in_for_feeds_that_declare_none(
     feed_server.add("/feed", rss("<item><title>SNCF</title><guid>s-1</guid></item>", channel=""))
     state = SourceState(url=feed_server.url("/feed"), params={"language": "fr-FR"})
     with make_client(local_limits) as client:
-        outcome = RssCollector().collect(state, local_limits, client)
+        outcome = RssCollector().collect(state, Fetcher(client, local_limits))
     assert outcome.drafts[0].lang == "fr"
 
 
@@ -404,7 +404,7 @@ def test_the_collector_reports_a_partly_readable_feed(
 ) -> None:
     feed_server.add("/blog/feed", rss_fixture("malformed.xml"))
     with make_client(local_limits) as client:
-        outcome = RssCollector().collect(SourceState(url=feed_server.url("/blog/feed")), local_limits, client)
+        outcome = RssCollector().collect(SourceState(url=feed_server.url("/blog/feed")), Fetcher(client, local_limits))
     assert len(outcome.drafts) == 7 and outcome.error is not None and "kept 7 readable items" in outcome.error
 
 
@@ -412,5 +412,5 @@ def test_the_collector_raises_when_the_server_fails(
     feed_server: FeedServer, local_limits: FetchLimits
 ) -> None:
     with make_client(local_limits) as client, pytest.raises(FetchError) as caught:
-        RssCollector().collect(SourceState(url=feed_server.url("/gone.xml")), local_limits, client)
+        RssCollector().collect(SourceState(url=feed_server.url("/gone.xml")), Fetcher(client, local_limits))
     assert caught.value.http_status == 404
