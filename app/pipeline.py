@@ -14,11 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from alerts.scoring import Scorer
+from app.blocklist import Blocklist
 from app.dedup import canonical_url, content_hash_of_words
 from app.enrich import scorer_for, scoring_context
 from app.metrics import SCORING_SECONDS
-from app.query import Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize
+from app.query import MatchDocument, Query, brand_matches, document_of_tokens, normalize_text, parse_query, tokenize
 from app.storage.brands import list_brands
+from app.storage.curation import blocklist_entries
 from app.storage.mentions import existing_keys, insert_mentions
 from app.storage.workspaces import get_workspace_by_id
 from collectors.base import MentionDraft
@@ -35,6 +37,13 @@ class BrandMatcher:
     name: str
     query: Query
     languages: list[str]
+    blocklist: Blocklist | None = None
+
+    def matches(self, doc: MatchDocument, *, author: str | None, url: str | None) -> bool:
+        """The brand's query matches and its blocklist does not block the mention."""
+        if not brand_matches(self.query, doc, self.languages):
+            return False
+        return self.blocklist is None or self.blocklist.blocks(author=author, url=url, doc=doc) is None
 
 
 @dataclass(slots=True)
@@ -68,7 +77,17 @@ class IngestContext:
 def load_ingest_context(conn: sa.Connection, *, workspace_id: int) -> IngestContext:
     """Compile the workspace's brand queries (validated when saved) and get its scorer."""
     brands = list_brands(conn, workspace_id=workspace_id)
-    matchers = [BrandMatcher(b["id"], b["name"], parse_query(b["query"]), list(b["languages"] or [])) for b in brands]
+    blocks = blocklist_entries(conn, workspace_id=workspace_id)
+    matchers = [
+        BrandMatcher(
+            b["id"],
+            b["name"],
+            parse_query(b["query"]),
+            list(b["languages"] or []),
+            Blocklist.of(blocks.get(b["id"], [])),
+        )
+        for b in brands
+    ]
     workspace = get_workspace_by_id(conn, workspace_id=workspace_id)
     return IngestContext(matchers=matchers, scorer=scorer_for(scoring_context(workspace, brands)))
 
@@ -138,7 +157,8 @@ def _scored(
     d = c.draft
     lang = context.scorer.detect_language(f"{d.title}\n{d.text}", d.lang, d.lang_reliable)
     doc = document_of_tokens(c.tokens, lang=lang)
-    terms = {m.id: m.query.matched_terms(doc) for m in context.matchers if brand_matches(m.query, doc, m.languages)}
+    url = c.canonical_url or d.url
+    terms = {m.id: m.query.matched_terms(doc) for m in context.matchers if m.matches(doc, author=d.author, url=url)}
     if not terms:
         return None
     scored = context.scorer.score(

@@ -10,12 +10,14 @@ from app.api import (
     ack,
     alert_routes,
     apikeys,
+    blocklist,
     brands,
     channels,
     deliveries,
     health,
     incidents,
     mentions,
+    reprocess,
     silences,
     sources,
     stats,
@@ -34,6 +36,8 @@ SCOPES = (
     (brands, "read", "write"),
     (sources, "read", "write"),
     (mentions, "read", "write"),
+    (blocklist, "read", "write"),
+    (reprocess, "read", "admin"),
     (stats, "read", "read"),  # read only: no route changes anything
     (stream, "read", "read"),  # GET /incidents/stream: before `incidents`, whose /{incident_id} would take it
     (incidents, "read", "write"),

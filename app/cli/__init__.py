@@ -8,6 +8,7 @@ import click
 
 from app.cli.apikeys import apikey_group
 from app.cli.common import load_settings
+from app.cli.curation import labels_group, rollups_group
 from app.cli.detection import backtest_cmd
 from app.cli.mentions import collect_cmd, import_cmd, score_cmd
 from app.cli.setup import config_group, sources_group
@@ -43,5 +44,15 @@ def serve(config_file: Path | None, host: str | None, port: int | None, roles: s
     run(load_settings(host=host, port=port, roles=roles, config=config_file))
 
 
-for command in (config_group, sources_group, import_cmd, score_cmd, collect_cmd, backtest_cmd, apikey_group):
+for command in (
+    config_group,
+    sources_group,
+    import_cmd,
+    score_cmd,
+    collect_cmd,
+    backtest_cmd,
+    apikey_group,
+    labels_group,
+    rollups_group,
+):
     main.add_command(command)

@@ -146,6 +146,9 @@ mentions = sa.Table(
     sa.Column("complaint", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("risk", sa.SmallInteger, nullable=True),  # crisis risk 0-100, reasons in `scores`
     sa.Column("scores", sa.JSON, nullable=False),  # explanations of every score
+    # A person's sentiment correction: it wins over the model's label (kept in sentiment_label) and is labelled data.
+    sa.Column("sentiment_manual", sa.String(10), nullable=True),
+    sa.Column("sentiment_corrected_at", UTCDateTime(), nullable=True),
     sa.Column("published_at", UTCDateTime(), nullable=False),
     sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("fetched_at", UTCDateTime(), nullable=False),
@@ -396,3 +399,61 @@ host_pacing = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("next_at", sa.Float, nullable=False),
 )
+
+# Curation: a mention marked spam or irrelevant for a brand (its link to the brand is removed, and re-matching never
+# puts it back), or "relevant" again. The log of who decided what, and the memory of re-matching.
+mention_curations = sa.Table(
+    "mention_curations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("mention_id", BigId, sa.ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("brand_id", sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("mark", sa.String(12), nullable=False),  # spam | irrelevant
+    sa.Column("key_name", sa.String(100), nullable=True),  # the API key that marked it
+    _created(),
+    sa.UniqueConstraint("mention_id", "brand_id", name="uq_mention_curations_mention_brand"),
+)
+sa.Index("ix_mention_curations_workspace", mention_curations.c.workspace_id, mention_curations.c.id)
+
+# Per-brand blocklists fed by curation (or set by hand): mentions by these authors, from these domains or holding
+# these terms are not linked to the brand, at ingest and when re-matching.
+brand_blocklist = sa.Table(
+    "brand_blocklist",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("brand_id", sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # author | domain | term
+    sa.Column("value", sa.String(300), nullable=False),  # normalised: lower-case author, bare domain, term
+    sa.Column("mention_id", BigId, sa.ForeignKey("mentions.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    sa.UniqueConstraint("brand_id", "kind", "value", name="uq_brand_blocklist_entry"),
+)
+
+# Background re-match / re-score of stored mentions after a query or lexicon change, with its progress. Run by the
+# alert role in batches; the lease lets another process take over a job whose worker died.
+reprocess_jobs = sa.Table(
+    "reprocess_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("brand_id", sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("rematch", sa.Boolean, nullable=False),
+    sa.Column("rescore", sa.Boolean, nullable=False),
+    sa.Column("since", UTCDateTime(), nullable=True),
+    sa.Column("status", sa.String(10), nullable=False),  # queued | running | done | failed | cancelled
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("links_added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("links_removed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rescored", sa.Integer, nullable=False, server_default="0"),  # mentions whose scores changed
+    sa.Column("last_mention_id", BigId, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    _created(),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+)
+sa.Index("ix_reprocess_jobs_status", reprocess_jobs.c.status, reprocess_jobs.c.id)

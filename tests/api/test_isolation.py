@@ -103,6 +103,8 @@ def _world_of_a(a: TestClient, engine) -> dict[str, int]:
     )
     incident = _storm(engine, workspace_id, brand["id"])
     [own_key] = a.get("/api/v1/apikeys").json()
+    block = _created(a.post(f"/api/v1/brands/{brand['id']}/blocklist", json={"kind": "author", "value": "troll"}))
+    job = _created(a.post("/api/v1/reprocess", json={"rescore": True}))
     return {
         "brand": brand["id"],
         "source": source["id"],
@@ -113,6 +115,8 @@ def _world_of_a(a: TestClient, engine) -> dict[str, int]:
         "silence": silence["id"],
         "delivery": _delivery(engine, workspace_id, incident, channel["id"]),
         "apikey": own_key["id"],
+        "block": block["entry"]["id"],
+        "job": job["id"],
     }
 
 
@@ -128,6 +132,13 @@ def _by_id(ids: dict[str, int]) -> list[tuple[str, str, dict | None]]:
         ("POST", f"/api/v1/sources/{s}/refresh", None),
         ("DELETE", f"/api/v1/sources/{s}", None),
         ("GET", f"/api/v1/mentions/{ids['mention']}", None),
+        ("PATCH", f"/api/v1/mentions/{ids['mention']}", {"sentiment": "positive"}),
+        ("POST", f"/api/v1/mentions/{ids['mention']}/mark", {"mark": "spam"}),
+        ("GET", f"/api/v1/brands/{b}/blocklist", None),
+        ("POST", f"/api/v1/brands/{b}/blocklist", {"kind": "term", "value": "promo"}),
+        ("DELETE", f"/api/v1/brands/{b}/blocklist/{ids['block']}", None),
+        ("GET", f"/api/v1/reprocess/{ids['job']}", None),
+        ("POST", f"/api/v1/reprocess/{ids['job']}/cancel", None),
         ("GET", f"/api/v1/incidents/{i}", None),
         ("POST", f"/api/v1/incidents/{i}/ack", None),
         ("POST", f"/api/v1/incidents/{i}/resolve", {"reason": "handled"}),
@@ -164,6 +175,7 @@ LISTS = {
     "silence": "/api/v1/silences",
     "delivery": "/api/v1/deliveries",
     "apikey": "/api/v1/apikeys",
+    "job": "/api/v1/reprocess",
 }
 
 
@@ -191,6 +203,10 @@ def _assert_a_is_intact(a: TestClient, ids: dict[str, int]) -> None:
     assert a.get(f"/api/v1/silences/{ids['silence']}").json()["active"] is True
     assert a.get(f"/api/v1/deliveries/{ids['delivery']}").json()["status"] == "delivered"
     assert a.get("/api/v1/apikeys").json()[0]["revoked_at"] is None
+    mention = a.get(f"/api/v1/mentions/{ids['mention']}").json()
+    assert mention["sentiment"]["manual"] is None and [b["id"] for b in mention["brands"]] == [ids["brand"]]
+    assert [e["id"] for e in a.get(f"/api/v1/brands/{ids['brand']}/blocklist").json()] == [ids["block"]]
+    assert a.get(f"/api/v1/reprocess/{ids['job']}").json()["status"] == "queued"
 
 
 def test_a_key_of_workspace_b_never_reads_nor_changes_workspace_a(clients, engine) -> None:
