@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ReadConn, WorkspaceId, WriteConn
 from app.api.errors import Problem, conflict_if_taken, not_found, validated
@@ -14,6 +14,7 @@ from app.specs import SourceSpec, source_spec_of
 from app.storage import sources as store
 
 router = APIRouter(prefix="/sources", tags=["sources"])
+FAILING_AFTER = 3  # consecutive failed runs
 
 
 class SourceRunOut(BaseModel):
@@ -43,6 +44,10 @@ class SourceOut(BaseModel):
     last_error: str | None
     last_error_at: datetime | None
     last_success_at: datetime | None
+    health: Literal["ok", "pending", "degraded", "failing", "disabled"] = Field(
+        description="ok; pending (never collected yet); degraded (the last run failed or was partial); failing "
+        f"({FAILING_AFTER} failures in a row or more: checked less and less often, see `last_error`); disabled"
+    )
     created_at: datetime
     updated_at: datetime
     recent_runs: list[SourceRunOut] | None = None
@@ -58,9 +63,22 @@ class SourcePatch(BaseModel):
     enabled: bool | None = None
 
 
+def source_health(row: dict[str, Any]) -> str:
+    """The one-word health of a source (see SourceOut.health)."""
+    if not row["enabled"]:
+        return "disabled"
+    if row["consecutive_errors"] >= FAILING_AFTER:
+        return "failing"
+    if row["consecutive_errors"] > 0 or row["last_status"] == "partial":
+        return "degraded"
+    if row["last_success_at"] is None:
+        return "pending"
+    return "ok"
+
+
 def source_out(row: dict[str, Any], runs: list[dict[str, Any]] | None = None) -> SourceOut:
     leased = row["lease_until"] is not None
-    extra = {"interval": row["interval_seconds"], "leased": leased}
+    extra = {"interval": row["interval_seconds"], "leased": leased, "health": source_health(row)}
     recent = [SourceRunOut(**r) for r in runs] if runs is not None else None
     return SourceOut(**{**row, **extra, "recent_runs": recent})
 
