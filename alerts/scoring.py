@@ -127,14 +127,20 @@ class Scorer:
         part = self._text_score(text, title, lang)
         risk = with_audience(part.risk, author_reach=author_reach, engagement=engagement)
         s = part.sentiment
+        reasons = _reasons(part, risk)
+        compound, label = s.compound, s.label
+        stars = (engagement or {}).get("rating")
+        if isinstance(stars, int) and not isinstance(stars, bool) and 1 <= stars <= 5:
+            compound, label = with_star_rating(compound, label, stars)
+            reasons["sentiment"].update(rating=stars, text_label=s.label, compound=compound, label=label)
         return MentionScore(
             lang=part.language.lang,
-            sentiment_compound=s.compound,
-            sentiment_label=s.label,
+            sentiment_compound=compound,
+            sentiment_label=label,
             complaint=s.complaint,
             risk=risk.score,
             crisis=risk.score >= CRISIS_THRESHOLD,
-            reasons=_reasons(part, risk),
+            reasons=reasons,
         )
 
     def cache_info(self) -> Any:
@@ -156,6 +162,24 @@ class Scorer:
             matches=sentiment.crisis,
         )
         return TextScore(language, sentiment, risk, len(body), len(body) < len(full))
+
+
+# What a star rating says on its own, on the compound scale. A review's stars are the author's own verdict: they
+# decide the label, except a 4-5 star review whose text is plainly negative (people misclick, or rate the app
+# and complain about the company), where the text wins.
+STAR_COMPOUND = {1: -0.8, 2: -0.5, 3: 0.0, 4: 0.5, 5: 0.8}
+STAR_WEIGHT = 0.6
+TEXT_OVERRIDES_STARS = -0.5
+
+
+def with_star_rating(compound: float, label: str, stars: int) -> tuple[float, str]:
+    """The compound and label of a review from its text's and its star rating (1-5)."""
+    blended = round(STAR_WEIGHT * STAR_COMPOUND[stars] + (1 - STAR_WEIGHT) * compound, 4)
+    if stars <= 2:
+        return blended, "negative"
+    if stars >= 4:
+        return (compound, label) if compound <= TEXT_OVERRIDES_STARS else (blended, "positive")
+    return blended, label  # 3 stars: mixed by nature, the text decides
 
 
 def _reasons(part: TextScore, risk: Risk) -> dict:

@@ -162,12 +162,15 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake._answer(request)
         except Exception as exc:  # a bug in a fake shows as a 500 with its cause, not a hung test
             reply = Reply(500, f"fake crashed: {exc!r}".encode(), {"Content-Type": "text/plain"})
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading (an error status needs no body): not the fake's problem
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the default stderr log
         return

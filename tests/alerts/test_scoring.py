@@ -181,3 +181,19 @@ def test_an_english_crisis_is_flagged() -> None:
         author_reach=40_000,
     )
     assert score.lang == "en" and score.sentiment_label == "negative" and score.crisis
+
+
+def test_star_ratings_decide_the_label_of_a_review_unless_the_text_plainly_contradicts() -> None:
+    from alerts.scoring import Scorer, ScoringContext
+
+    scorer = Scorer(ScoringContext())
+    neutral_text = "Mise à jour installée hier soir sur mon téléphone."
+    one_star = scorer.score(neutral_text, lang="fr", engagement={"rating": 1, "votes": 3})
+    assert one_star.sentiment_label == "negative" and one_star.sentiment_compound < -0.4
+    assert one_star.reasons["sentiment"]["rating"] == 1 and one_star.reasons["sentiment"]["text_label"] == "neutral"
+    assert scorer.score(neutral_text, lang="fr", engagement={"rating": 5}).sentiment_label == "positive"
+    assert scorer.score(neutral_text, lang="fr", engagement={"rating": 3}).sentiment_label == "neutral"
+    angry = "Application nulle, plante sans arrêt, arnaque totale, je veux être remboursé"
+    assert scorer.score(angry, lang="fr", engagement={"rating": 5}).sentiment_label == "negative"
+    assert scorer.score(neutral_text, lang="fr", engagement={"rating": 9}).reasons["sentiment"].get("rating") is None
+    assert scorer.score(neutral_text, lang="fr").sentiment_label == "neutral"
