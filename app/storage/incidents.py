@@ -144,8 +144,9 @@ def list_incidents(
         stmt = stmt.where(incidents.c.opened_at >= filters.since)
     if after is not None:
         at, last_id = after
-        stmt = stmt.where(
-            sa.or_(incidents.c.opened_at < at, sa.and_(incidents.c.opened_at == at, incidents.c.id < last_id))
+        stmt = stmt.where(  # `opened_at <= at`: a bound the index seeks to (see storage.mentions.list_mentions)
+            incidents.c.opened_at <= at,
+            sa.or_(incidents.c.opened_at < at, sa.and_(incidents.c.opened_at == at, incidents.c.id < last_id)),
         )
     stmt = stmt.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc()).limit(limit)
     return [dict(r) for r in conn.execute(stmt).mappings()]

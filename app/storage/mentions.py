@@ -103,8 +103,12 @@ class MentionFilter:
 def _filtered(stmt: sa.Select, workspace_id: int, f: MentionFilter) -> sa.Select:
     stmt = stmt.where(mentions.c.workspace_id == workspace_id)
     if f.brand_id is not None:
-        linked = sa.select(mention_brands.c.mention_id).where(mention_brands.c.brand_id == f.brand_id)
-        stmt = stmt.where(mentions.c.id.in_(linked))
+        # A correlated EXISTS, not `id IN (subquery)`: SQLite would build the brand's whole id list (hundreds of
+        # thousands of ids) for every page; this probes pk_mention_brands for each row the feed index walks.
+        linked = sa.exists().where(
+            mention_brands.c.mention_id == mentions.c.id, mention_brands.c.brand_id == f.brand_id
+        )
+        stmt = stmt.where(linked)
     if f.source_id is not None:
         stmt = stmt.where(mentions.c.source_id == f.source_id)
     if f.lang is not None:
@@ -137,8 +141,11 @@ def list_mentions(
     stmt = _filtered(sa.select(mentions), workspace_id, filters)
     if after is not None:
         at, last_id = after
+        # `published_at <= at` is the bound the index can seek to; the OR alone is only a filter, and a deep page
+        # would scan every newer row (bench/api.py: 137 ms at page 501 of 1M mentions, 2 ms with the bound).
         stmt = stmt.where(
-            sa.or_(mentions.c.published_at < at, sa.and_(mentions.c.published_at == at, mentions.c.id < last_id))
+            mentions.c.published_at <= at,
+            sa.or_(mentions.c.published_at < at, sa.and_(mentions.c.published_at == at, mentions.c.id < last_id)),
         )
     stmt = stmt.order_by(mentions.c.published_at.desc(), mentions.c.id.desc()).limit(limit)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
