@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collectors.appstore import AppStoreCollector
 from collectors.base import Collector
+from collectors.bluesky import BlueskyCollector
+from collectors.gdelt import GdeltCollector
+from collectors.googlenews import GoogleNewsCollector
 from collectors.hackernews import HackerNewsCollector
+from collectors.lemmy import LemmyCollector
+from collectors.mastodon import MastodonCollector
+from collectors.reddit import RedditCollector
 from collectors.replay import ReplayCollector
 from collectors.rss import RssCollector
+from collectors.stackexchange import StackExchangeCollector
+from collectors.youtube import YouTubeCollector
 
 # Kinds a user can create. Internal kinds ("api", "import") hold pushed/imported mentions and are never fetched.
 # Adding a kind: one module in collectors/, one fixture folder in tests/fixtures/<kind>/, one line here.
@@ -15,6 +24,15 @@ COLLECTORS: dict[str, Collector] = {
         RssCollector(),
         ReplayCollector(),
         HackerNewsCollector(),
+        GdeltCollector(),
+        StackExchangeCollector(),
+        BlueskyCollector(),
+        RedditCollector(),
+        MastodonCollector(),
+        LemmyCollector(),
+        GoogleNewsCollector(),
+        YouTubeCollector(),
+        AppStoreCollector(),
     )
 }
 INTERNAL_KINDS = ("api", "import")

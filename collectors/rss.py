@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,8 +55,12 @@ def parse_feed(
     base_url: str,
     response_headers: dict[str, str] | None = None,
     now: datetime | None = None,
+    on_entry: Callable[[Any, MentionDraft], None] | None = None,
 ) -> ParsedFeed:
     """Parse an RSS/Atom/RDF document into drafts; links resolved against `base_url`. No network.
+
+    `on_entry(entry, draft)`, when given, sees each draft with its feedparser entry before it is kept, so that
+    a kind can read what only its service puts in an item (YouTube's media:statistics) and amend the draft.
 
     Raises FetchError for entity declarations (possible XML bomb), non-feeds and unreadable feeds.
     """
@@ -80,7 +85,7 @@ def parse_feed(
     feed = parsed.feed
     language = normalize_language(feed.get("language"))
     feed_author = _feed_author(feed) if version.startswith("atom") else None
-    drafts = _drafts(entries, base_url, language, feed_author, now or datetime.now(UTC))
+    drafts = _drafts(entries, base_url, language, feed_author, now or datetime.now(UTC), on_entry)
     if problem:
         items = "item" if len(drafts) == 1 else "items"
         problem = f"malformed feed: {problem} — kept {len(drafts)} readable {items}"
@@ -186,12 +191,19 @@ def _apply_language_hint(drafts: list[MentionDraft], hint: str | None) -> None:
 
 
 def _drafts(
-    entries: list[Any], base_url: str, feed_language: str | None, feed_author: str | None, now: datetime
+    entries: list[Any],
+    base_url: str,
+    feed_language: str | None,
+    feed_author: str | None,
+    now: datetime,
+    on_entry: Callable[[Any, MentionDraft], None] | None = None,
 ) -> list[MentionDraft]:
     drafts: list[MentionDraft] = []
     seen: set[str] = set()
     for entry in entries:
         draft = _draft(entry, base_url, feed_language, feed_author, now)
+        if draft is not None and on_entry is not None:
+            on_entry(entry, draft)
         # A feed that lists an item twice (a republished story) yields it once: the first, newest copy.
         if draft is None or draft.external_id in seen:
             continue
