@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -32,6 +33,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter `name`."""

@@ -185,3 +185,36 @@ def test_a_collector_killed_mid_fetch_loses_nothing_its_leases_expire_and_anothe
     assert _count(engine, sa.select(sa.func.count()).select_from(mentions)) == 6 * 3
     with reading(engine) as conn:
         assert len(set(conn.execute(sa.select(source_runs.c.worker)).scalars())) == 1  # the dead one left none
+
+
+@pytest.mark.slow
+def test_two_collector_processes_share_the_pace_of_a_host(database_url, engine) -> None:
+    """Six hackernews sources on two worker processes: the host sees one request per PACE, never two at once."""
+    from app.db import writing
+    from app.specs import SourceSpec
+    from app.storage.sources import create_source
+    from app.storage.workspaces import ensure_workspace
+    from collectors.hackernews import PACE
+    from tests.collectors.fakes.hackernews import HackerNewsFake
+    from tests.fakeapi import FakeApi
+
+    fake = HackerNewsFake()
+    fake.add_story("Orange fibre en panne")
+    with FakeApi(fake) as api:
+        with writing(engine) as conn:
+            ws = ensure_workspace(conn, name="default")
+            for n in range(6):
+                params = {"query": f"orange {n}", "api_url": api.base}
+                spec = SourceSpec(name=f"hn {n}", kind="hackernews", params=params)
+                create_source(conn, workspace_id=ws["id"], values=spec.to_row())
+        cmd = ([*VIGIE, "serve", "--roles", "collect"], _env(database_url))
+        with _processes(cmd, cmd) as procs:
+            runs = sa.select(sa.func.count()).select_from(source_runs).where(source_runs.c.status == "ok")
+            _wait_for(lambda: _count(engine, runs) >= 6, 60, "every hackernews source to be collected")
+            assert all(p.poll() is None for p in procs), "a collector process died"
+        arrivals = sorted(r.at for r in api.requests)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(arrivals) >= 6 and min(gaps) >= PACE * 0.9, gaps
+    with reading(engine) as conn:
+        workers = set(conn.execute(sa.select(source_runs.c.worker).distinct()).scalars())
+    assert len(workers) == 2, "both processes should have taken part"
