@@ -14,6 +14,7 @@ from collectors.base import FetchError, SourceState
 from collectors.http import Fetcher, LocalPacer, make_client
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.appstore import AppStoreFake
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "appstore"
@@ -127,15 +128,6 @@ def store():
     fake = AppStoreFake(APP)
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def _state(api, **params) -> SourceState:

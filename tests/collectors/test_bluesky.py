@@ -26,6 +26,7 @@ from collectors.bluesky import (
 from collectors.http import Fetcher, LocalPacer, make_client
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.bluesky import BlueskyFake, xrpc_error
+from tests.collectors.fetching import quiet_fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bluesky"
@@ -137,13 +138,7 @@ def bsky():
 
 
 def _fetcher(local_limits, client, pacer=None, sleeps=None, credentials=CREDENTIALS) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        credentials=credentials,
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
+    return quiet_fetcher(local_limits, client, pacer, sleeps, credentials)
 
 
 def test_collect_logs_in_pages_through_results_then_only_gets_what_is_new(bsky, local_limits) -> None:

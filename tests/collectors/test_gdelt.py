@@ -22,6 +22,7 @@ from collectors.gdelt import (
 from collectors.http import Fetcher, LocalPacer, make_client
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.gdelt import GdeltFake, rate_limited, text_error
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gdelt"
@@ -143,15 +144,6 @@ def gdelt():
     fake = GdeltFake()
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def test_collect_pages_back_through_full_answers_then_gets_only_what_is_new(gdelt, local_limits) -> None:

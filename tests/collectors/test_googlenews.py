@@ -10,9 +10,10 @@ import pytest
 
 from collectors.base import FetchDeferred, FetchError, SourceState
 from collectors.googlenews import BLOCK_BACKOFF, LOCALES, PACE, GoogleNewsCollector, parse_news
-from collectors.http import Fetcher, LocalPacer, make_client
+from collectors.http import LocalPacer, make_client
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.googlenews import GoogleNewsFake
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "googlenews"
@@ -112,15 +113,6 @@ def gn():
     fake = GoogleNewsFake()
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def _state(api, **params) -> SourceState:

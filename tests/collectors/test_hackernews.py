@@ -11,9 +11,10 @@ import pytest
 
 from collectors.base import FetchDeferred, FetchError, SourceState
 from collectors.hackernews import PACE, HackerNewsCollector, parse_hits
-from collectors.http import Fetcher, LocalPacer, make_client
+from collectors.http import LocalPacer, make_client
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.hackernews import HackerNewsFake
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hackernews"
@@ -97,15 +98,6 @@ def hn():
     fake = HackerNewsFake()
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def test_collect_pages_through_results_then_only_gets_what_is_new(hn, local_limits) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from collectors.base import FetchDeferred, FetchError, SourceState
-from collectors.http import Fetcher, LocalPacer, make_client
+from collectors.http import LocalPacer, make_client
 from collectors.mastodon import PACE, MastodonCollector, parse_links, parse_statuses
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.mastodon import MastodonFake
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mastodon"
@@ -136,15 +137,6 @@ def masto():
     fake = MastodonFake()
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def _state(api, **params) -> SourceState:

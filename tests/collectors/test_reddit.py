@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from collectors.base import FetchDeferred, FetchError, SourceState
-from collectors.http import Fetcher, LocalPacer, make_client
+from collectors.http import LocalPacer, make_client
 from collectors.reddit import PACE, THROTTLE_WAIT, RedditCollector, parse_listing
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.reddit import RedditFake, blocked, too_many_requests
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
@@ -122,15 +123,6 @@ def reddit():
     fake = RedditFake()
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def test_collect_follows_after_then_only_gets_what_is_new(reddit, local_limits) -> None:

@@ -15,6 +15,7 @@ from collectors.http import Fetcher, LocalPacer, make_client
 from collectors.stackexchange import PACE, StackExchangeCollector, describe_error, next_utc_midnight, parse_items
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.stackexchange import StackExchangeFake, throttle_violation
+from tests.collectors.fetching import quiet_fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stackexchange"
@@ -127,13 +128,7 @@ def se():
 
 
 def _fetcher(local_limits, client, pacer=None, sleeps=None, credentials=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        credentials=credentials,
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
+    return quiet_fetcher(local_limits, client, pacer, sleeps, credentials)
 
 
 def test_collect_pages_through_gzipped_answers_then_only_gets_what_is_new(se, local_limits) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from collectors.base import FetchDeferred, FetchError, SourceState
-from collectors.http import Fetcher, LocalPacer, make_client
+from collectors.http import LocalPacer, make_client
 from collectors.youtube import PACE, YouTubeCollector, parse_videos
 from tests.collectors.e2e import collect_via_api, collect_via_config
 from tests.collectors.fakes.youtube import FEED_SIZE, YouTubeFake
+from tests.collectors.fetching import quiet_fetcher as _fetcher
 from tests.fakeapi import FakeApi, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
@@ -112,15 +113,6 @@ def yt():
     fake.add("playlist_id", PLAYLIST, "playlist_neobanques.xml")
     with FakeApi(fake) as api:
         yield fake, api
-
-
-def _fetcher(local_limits, client, pacer=None, sleeps=None) -> Fetcher:
-    return Fetcher(
-        client,
-        local_limits,
-        pacer=pacer or LocalPacer(),
-        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
-    )
 
 
 def _poll(state: SourceState, outcome) -> None:
