@@ -195,3 +195,11 @@ def test_a_hackernews_source_collects_end_to_end(how, hn, client, engine, settin
     assert sorted(m["title"] for m in found) == ["Acme Cloud is down for everyone", "Re: Acme Cloud is down"]
     story = next(m for m in found if m["title"].startswith("Acme Cloud"))
     assert story["engagement"] == {"points": 300, "comments": 80}
+
+
+def test_the_example_config_file_is_valid() -> None:
+    from app.config_file import load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "examples" / "sources" / "hackernews.toml")
+    [source] = config.sources
+    assert source.kind == "hackernews" and source.params["query"] == "orange livebox"
