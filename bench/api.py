@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +49,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from pgtemp import postgres_unreachable, temp_postgres_database
 
 from alerts.scoring import Scorer
 from app.db import make_engine, writing
@@ -192,40 +192,7 @@ def sqlite_database(tmp: Path, name: str) -> Database:
 
 def postgres_database(admin_url: str) -> Database:
     """A database `vigie_bench_<random>` on the server of `admin_url`, dropped by `close()`."""
-    admin = make_engine(admin_url, pool_size=1)
-    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except BaseException:
-        admin.dispose()
-        raise
-
-    def close() -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-    except BaseException:
-        close()
-        raise
-    return Database(url, close)
-
-
-def postgres_unreachable(admin_url: str) -> str | None:
-    """Why PostgreSQL cannot be used at `admin_url`, or None when it answers."""
-    engine = make_engine(admin_url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        return f"unreachable at {sa.make_url(admin_url).render_as_string()} ({type(exc).__name__})"
-    finally:
-        engine.dispose()
-    return None
+    return Database(*temp_postgres_database(admin_url))
 
 
 MENTION_COLUMNS = ("id", "workspace_id", "source_id", "external_id", "url", "canonical_url", "content_hash", "title",

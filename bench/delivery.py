@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from pgtemp import postgres_unreachable, temp_postgres_database
 
 from alerts.delivery.message import IncidentMessage
 from alerts.delivery.webhook import build_request, generate_secret
@@ -141,40 +142,7 @@ def sqlite_store() -> Store:
 
 def postgres_store(admin_url: str) -> Store:
     """A database `vigie_bench_<random>` on the server of `admin_url`, dropped by `close()`."""
-    admin = make_engine(admin_url, pool_size=1)
-    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except BaseException:
-        admin.dispose()
-        raise
-
-    def close() -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-    except BaseException:
-        close()
-        raise
-    return Store("PostgreSQL", url, close)
-
-
-def postgres_unreachable(admin_url: str) -> str | None:
-    """Why PostgreSQL cannot be used at `admin_url`, or None when it answers."""
-    engine = make_engine(admin_url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        return f"unreachable at {sa.make_url(admin_url).render_as_string()} ({type(exc).__name__})"
-    finally:
-        engine.dispose()
-    return None
+    return Store("PostgreSQL", *temp_postgres_database(admin_url))
 
 
 def configure(url: str, hook_url: str) -> None:

@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import feedparser
 import sqlalchemy as sa
+from pgtemp import temp_postgres_database
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from alerts.scoring import Scorer
@@ -279,18 +279,12 @@ def sqlite_store(feed_urls: list[str]) -> Store:
 
 def postgres_store(admin_url: str, feed_urls: list[str]) -> Store:
     """A temporary database `vigie_bench_<random>` on the server of `admin_url`, dropped by `close()`."""
-    admin = make_engine(admin_url, pool_size=1)
-    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    url, drop = temp_postgres_database(admin_url, migrate=False)  # _open_store migrates
     engine = make_engine(url, pool_size=1)
 
     def close() -> None:
         engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
     return _open_store(url, engine, feed_urls, close, "postgresql")
 
