@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.blocklist import domain_of, normalize_entry
-from app.db.schema import mention_brands, mentions
 from app.pipeline import IngestContext, load_ingest_context
 from app.query import document_of_tokens, tokenize
 from app.storage import curation as store
@@ -185,17 +184,12 @@ def reprocess_batch(
     report = BatchReport(processed=len(rows))
     touched: dict[int, list[datetime]] = defaultdict(list)
     ids = [r["id"] for r in rows]
-    current: dict[int, set[int]] = defaultdict(set)
-    if ids:
-        stmt = sa.select(mention_brands.c.mention_id, mention_brands.c.brand_id).where(
-            mention_brands.c.mention_id.in_(ids)
-        )
-        for mention_id, linked_brand in conn.execute(stmt):
-            current[mention_id].add(linked_brand)
+    current = store.brand_links(conn, mention_ids=ids)
     curated = store.curated_out(conn, mention_ids=ids) if rematch else set()
     matchers = [m for m in context.matchers if brand_id is None or m.id == brand_id]
+    considered = {m.id for m in matchers}
     for row in rows:
-        linked = current[row["id"]]
+        linked = current.get(row["id"], set())
         if rematch:
             doc = document_of_tokens(tokenize(row["search_text"]), lang=row["lang"])
             url = row["canonical_url"] or row["url"]
@@ -204,7 +198,6 @@ def reprocess_batch(
                 for m in matchers
                 if (row["id"], m.id) not in curated and m.matches(doc, author=row["author"], url=url)
             }
-            considered = {m.id for m in matchers}
             gone = (linked & considered) - set(wanted)
             new = {b: t for b, t in wanted.items() if b not in linked}
             report.links_removed += store.unlink(conn, mention_id=row["id"], brand_ids=gone)
@@ -243,5 +236,5 @@ def _rescore(conn: sa.Connection, context: IngestContext, row: dict[str, Any]) -
     }
     if all(row[k] == v for k, v in values.items()):
         return False
-    conn.execute(sa.update(mentions).where(mentions.c.id == row["id"]).values(**values))
+    store.update_scores(conn, mention_id=row["id"], values=values)
     return True

@@ -44,13 +44,11 @@ class ReprocessWorker:
         if job is None:
             return 0
         deadline = time.monotonic() + TICK_BUDGET_SECONDS
-        processed = 0
+        processed, done = 0, False
         try:
-            while time.monotonic() < deadline:
+            while not done and time.monotonic() < deadline:
                 done, count = self._batch(job)
                 processed += count
-                if done or count == 0:
-                    break
         except Exception as exc:
             log.exception("reprocess job failed", extra={"job_id": job["id"]})
             with writing(self.engine) as conn:
@@ -67,7 +65,7 @@ class ReprocessWorker:
                     },
                 )
             return processed
-        if not job.get("_finished"):
+        if not done:
             with writing(self.engine) as conn:  # let go of the lease so that the next tick (any process) continues
                 store.record_progress(conn, job_id=job["id"], owner=self.owner, values={"lease_until": utcnow()})
         return processed
@@ -76,7 +74,6 @@ class ReprocessWorker:
         try:
             return self._batch_in_transaction(job)
         except _LeaseLost:  # cancelled or taken over: the batch was rolled back, its changes are not ours to keep
-            job["_finished"] = True
             return True, 0
 
     def _batch_in_transaction(self, job: dict) -> tuple[bool, int]:
@@ -85,7 +82,6 @@ class ReprocessWorker:
             if not rows:
                 values = {"status": "done", "finished_at": utcnow(), "lease_owner": None, "lease_until": None}
                 store.record_progress(conn, job_id=job["id"], owner=self.owner, values=values)
-                job["_finished"] = True
                 return True, 0
             context = load_ingest_context(conn, workspace_id=job["workspace_id"])
             report = reprocess_batch(

@@ -116,6 +116,23 @@ def clear_marks(conn: sa.Connection, *, mention_id: int, brand_ids: list[int]) -
     return conn.execute(stmt).rowcount
 
 
+def brand_links(conn: sa.Connection, *, mention_ids: list[int]) -> dict[int, set[int]]:
+    """The brands each mention is linked to (mentions without a link are absent)."""
+    links: dict[int, set[int]] = defaultdict(set)
+    if mention_ids:
+        stmt = sa.select(mention_brands.c.mention_id, mention_brands.c.brand_id).where(
+            mention_brands.c.mention_id.in_(mention_ids)
+        )
+        for mention_id, brand_id in conn.execute(stmt):
+            links[mention_id].add(brand_id)
+    return dict(links)
+
+
+def update_scores(conn: sa.Connection, *, mention_id: int, values: dict[str, Any]) -> None:
+    """Store a mention's new scores (re-scoring)."""
+    conn.execute(sa.update(mentions).where(mentions.c.id == mention_id).values(**values))
+
+
 def unlink(conn: sa.Connection, *, mention_id: int, brand_ids: Iterable[int]) -> int:
     """Remove a mention's links to brands (the caller recounts the rollups)."""
     ids = list(brand_ids)

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from app.cli import main as cli
 from app.db import reading, writing
-from app.db.schema import mention_rollups, reprocess_jobs
+from app.db.schema import mention_rollups, reprocess_jobs, utcnow
 from app.reprocess import ReprocessWorker
+from app.storage import reprocess as store
 from tests.api.conftest import bearer, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,9 +193,6 @@ def test_a_job_left_by_a_dead_worker_is_taken_over_after_its_lease(client, engin
     _push(client, *({"text": f"livebox numéro {i}", "author": f"a{i}"} for i in range(5)))
     job = client.post("/api/v1/reprocess", json={"rescore": True}).json()
     dead = ReprocessWorker(engine, settings, batch=2)
-    from app.db.schema import utcnow
-    from app.storage import reprocess as store
-
     with writing(engine) as conn:
         claimed = store.claim_job(conn, owner=dead.owner, lease_seconds=60, now=utcnow())
     dead._batch(claimed)  # one batch committed, then the process "dies" holding the lease
