@@ -457,3 +457,44 @@ reprocess_jobs = sa.Table(
     sa.Column("finished_at", UTCDateTime(), nullable=True),
 )
 sa.Index("ix_reprocess_jobs_status", reprocess_jobs.c.status, reprocess_jobs.c.id)
+
+# Web page sign-ins: a browser that signed in with an API key holds a random session token in an HttpOnly cookie;
+# only its hash is kept. A session acts with its key's workspace and scope, and ends with the key's revocation.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the cookie's token, hex
+    sa.Column("api_key_id", sa.Integer, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),  # sent back by the page's forms and fetch calls
+    sa.Column("language", sa.String(8), nullable=True),  # the person's choice; else the workspace's
+    _created(),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_web_sessions_expires", web_sessions.c.expires_at)
+
+# Weekly reports, made on a schedule (once per workspace and period, hence the unique key) or on demand.
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("period_start", UTCDateTime(), nullable=False),
+    sa.Column("period_end", UTCDateTime(), nullable=False),
+    sa.Column("trigger", sa.String(20), nullable=False),  # schedule | demand
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),  # the figures the report shows (app.reports)
+    sa.Column("html", sa.Text, nullable=False),  # the page, self-contained
+    sa.Column("emailed_at", UTCDateTime(), nullable=True),
+    _created(),
+)
+sa.Index("ix_reports_workspace", reports.c.workspace_id, reports.c.id)
+sa.Index(
+    "uq_reports_scheduled",
+    reports.c.workspace_id,
+    reports.c.period_start,
+    unique=True,
+    sqlite_where=reports.c.trigger == "schedule",
+    postgresql_where=reports.c.trigger == "schedule",
+)
