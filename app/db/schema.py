@@ -488,8 +488,16 @@ reports = sa.Table(
     sa.Column("html", sa.Text, nullable=False),  # the page, self-contained
     sa.Column("emailed_at", UTCDateTime(), nullable=True),
     _created(),
+    # Sending to the workspace's e-mail channels (migration 0011): due time and lease like the outbox, so that two
+    # alert workers never mail one report twice and a failed send is retried later; the channels already sent to.
+    sa.Column("email_due_at", UTCDateTime(), nullable=True),  # NULL: nothing (more) to send
+    sa.Column("email_lease_until", UTCDateTime(), nullable=True),
+    sa.Column("email_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("email_error", sa.Text, nullable=True),
+    sa.Column("emailed_channels", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
 )
 sa.Index("ix_reports_workspace", reports.c.workspace_id, reports.c.id)
+sa.Index("ix_reports_email_due", reports.c.email_due_at)
 sa.Index(
     "uq_reports_scheduled",
     reports.c.workspace_id,
