@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     sse_poll_seconds: float = Field(
         1.0, gt=0, description="How often the incident stream looks for new incident events (its latency)."
     )
+    web_session_hours: float = Field(
+        336.0, gt=0, description="How long a web page sign-in lasts (hours; 336 = two weeks), unless signed out."
+    )
+    web_cookie_secure: bool = Field(
+        True,
+        description="Mark the web session cookie Secure (sent over HTTPS only; browsers also accept it on "
+        "http://localhost). Set false only to sign in over plain HTTP on a trusted network.",
+    )
     cors_origins: str = Field(
         "", description="Comma list of web origins allowed to call the API from a browser (empty: none)."
     )

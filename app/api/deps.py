@@ -18,6 +18,7 @@ from app.db import reading, writing, writing_nowait
 from app.db.schema import utcnow
 from app.settings import Settings
 from app.storage.apikeys import get_api_key_by_hash, touch_api_key
+from app.websessions import COOKIE, CSRF_HEADER, csrf_matches, read_session
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -36,11 +37,12 @@ class Caller:
     workspace_id: int
     name: str
     scope: str
+    via: str = "api"  # "web" for the web page's session cookie
 
     @property
     def actor(self) -> str:
-        """How the timeline names what this key did."""
-        return f"api:{self.name}"[:100]
+        """How the timeline names what this key did (through the API, or signed in on the web page)."""
+        return f"{self.via}:{self.name}"[:100]
 
 
 def _settings(request: Request) -> Settings:
@@ -74,9 +76,11 @@ def _caller(request: Request, credentials: Annotated[HTTPAuthorizationCredential
     # The key is looked up in a short read transaction of its own, and its use recorded in a short write one,
     # both before the route opens its transaction: on SQLite, a second writer inside the route's write
     # transaction would wait for that very transaction. Nothing is cached, so a revocation applies at once.
-    if credentials is None:
-        raise _unauthorized(NOT_BEARER if "authorization" in request.headers else NO_KEY)
     engine = request.app.state.engine
+    if credentials is None:
+        if "authorization" not in request.headers and COOKIE in request.cookies:
+            return _cookie_caller(request, engine)
+        raise _unauthorized(NOT_BEARER if "authorization" in request.headers else NO_KEY)
     try:
         with reading(engine) as conn:
             row = get_api_key_by_hash(conn, key_hash=hash_key(credentials.credentials))
@@ -91,6 +95,21 @@ def _caller(request: Request, credentials: Annotated[HTTPAuthorizationCredential
     if needs_touch(row["last_used_at"], utcnow()):
         _touch(engine, row["id"])
     return Caller(key_id=row["id"], workspace_id=row["workspace_id"], name=row["name"], scope=row["scope"])
+
+
+def _cookie_caller(request: Request, engine: Engine) -> Caller:
+    """The caller of a request from the web page, signed in with a session cookie. A change needs the page's
+    CSRF token in `X-CSRF-Token`: another site can make a browser send the cookie, never read the token."""
+    try:
+        with reading(engine) as conn:
+            user = read_session(conn, token=request.cookies.get(COOKIE), now=utcnow())
+    except sa.exc.DBAPIError:
+        raise Problem(503, "Not ready", "the database is unreachable or not migrated; see /readyz") from None
+    if user is None:
+        raise _unauthorized("this web session has ended (signed out, expired or its key revoked); sign in again")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_matches(user, request.headers.get(CSRF_HEADER)):
+        raise Problem(403, "Forbidden", f"a change from the web page needs its {CSRF_HEADER} header; reload the page")
+    return Caller(key_id=user.key_id, workspace_id=user.workspace_id, name=user.key_name, scope=user.scope, via="web")
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

@@ -97,13 +97,14 @@ def list_events(conn: sa.Connection, *, incident_id: int) -> list[dict[str, Any]
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def list_incident_mentions(conn: sa.Connection, *, incident_id: int) -> list[dict[str, Any]]:
-    """The contributing mentions, most important first."""
+def list_incident_mentions(conn: sa.Connection, *, incident_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """The contributing mentions, most important first (the first `limit` of them)."""
     stmt = (
         sa.select(mentions)
         .join(incident_mentions, incident_mentions.c.mention_id == mentions.c.id)
         .where(incident_mentions.c.incident_id == incident_id)
         .order_by(incident_mentions.c.rank)
+        .limit(limit)
     )
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
