@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from app.detect import crisis_terms_of
 from app.storage.rollups import COUNTS, ROLLUP_SECONDS, bucket_of, is_on_bucket
 
 Interval = Literal["minute", "hour", "day"]
@@ -128,3 +130,18 @@ def nearest_rank(values: list[float], q: float) -> float | None:
 def share(part: int, total: int) -> float:
     """part / total, rounded, 0 when there is nothing."""
     return round(part / total, 4) if total else 0.0
+
+
+def top_terms(rows: Iterable[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The crisis terms (from the risk reasons) and the brand's matched terms of mentions (`scores`,
+    `matched_terms`), by how many mentions hold each: `limit` of each kind."""
+    crisis: Counter[str] = Counter()
+    brand: Counter[str] = Counter()
+    for row in rows:
+        crisis.update(set(crisis_terms_of(row["scores"])))
+        brand.update({t.lower() for t in row["matched_terms"] or []})
+    return [
+        {"term": term, "kind": kind, "mentions": n}
+        for kind, counter in (("crisis", crisis), ("brand", brand))
+        for term, n in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    ]

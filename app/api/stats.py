@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 from app import stats
 from app.api.deps import ReadConn, WorkspaceId
 from app.api.errors import Problem, not_found
-from app.detect import crisis_terms_of
 from app.storage import stats as store
 from app.storage.brands import get_brand
 from app.storage.workspaces import get_workspace_by_id
@@ -138,24 +137,6 @@ def _own_brand(conn: sa.Connection, workspace_id: int, brand_id: int) -> None:
         raise not_found("brand", brand_id)
 
 
-def _cells(
-    conn: sa.Connection, workspace_id: int, since: datetime, until: datetime, bounds: list[datetime], **brand: Any
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Counts of [since, until): whole 15-minute periods from the rollups, the rest from the mentions."""
-    rollup_range, raw_ranges = stats.read_plan(since, until, bounds)
-    cells, read_from = [], []
-    if rollup_range:
-        cells += store.rollup_cells(
-            conn, workspace_id=workspace_id, since=rollup_range[0], until=rollup_range[1], **brand
-        )
-        read_from.append("rollups")
-    for a, b in raw_ranges:
-        cells += store.raw_cells(conn, workspace_id=workspace_id, since=a, until=b, **brand)
-    if raw_ranges:
-        read_from.append("mentions")
-    return cells, read_from
-
-
 def _volume_bucket(start: datetime, end: datetime, counts: dict[str, int], tz: ZoneInfo) -> VolumeBucket:
     return VolumeBucket(start=start.astimezone(tz), end=end.astimezone(tz), **stats.volume_figures(counts))
 
@@ -176,7 +157,9 @@ def volume(
     zone = _zone(conn, workspace_id, tz)
     _own_brand(conn, workspace_id, brand)
     bounds = stats.bucket_bounds(since, until, interval, zone)
-    cells, read_from = _cells(conn, workspace_id, since, until, bounds, brand_id=brand)
+    cells, read_from = store.range_cells(
+        conn, workspace_id=workspace_id, since=since, until=until, bounds=bounds, brand_id=brand
+    )
     buckets = stats.fill_buckets(bounds, cells)
     total = stats.zero_counts()
     for counts in buckets:
@@ -221,7 +204,7 @@ def share_of_voice(
     _range(since, until, interval or "day")
     zone = _zone(conn, workspace_id, tz)
     bounds = stats.bucket_bounds(since, until, interval, zone) if interval else [since, until]
-    cells, read_from = _cells(conn, workspace_id, since, until, bounds)
+    cells, read_from = store.range_cells(conn, workspace_id=workspace_id, since=since, until=until, bounds=bounds)
     brand_rows = store.workspace_brands(conn, workspace_id=workspace_id)
     per_bucket: list[Counter[int]] = [Counter() for _ in bounds[:-1]]
     for cell in cells:
@@ -241,20 +224,6 @@ def share_of_voice(
         brands=shares,
         buckets=buckets,
     )
-
-
-def _top_terms(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The crisis terms (from the risk reasons) and the brand's matched terms, by how many mentions hold each."""
-    crisis: Counter[str] = Counter()
-    brand: Counter[str] = Counter()
-    for row in rows:
-        crisis.update(set(crisis_terms_of(row["scores"])))
-        brand.update({t.lower() for t in row["matched_terms"] or []})
-    return [
-        {"term": term, "kind": kind, "mentions": n}
-        for kind, counter in (("crisis", crisis), ("brand", brand))
-        for term, n in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    ]
 
 
 @router.get("/top", response_model=TopOut)
@@ -277,7 +246,7 @@ def top(
     elif by == "sources":
         items = store.top_sources(conn, **where, limit=limit)
     else:
-        items = _top_terms(store.mention_terms(conn, **where), limit)
+        items = stats.top_terms(store.mention_terms(conn, **where), limit)
     return TopOut(brand_id=brand, by=by, items=items)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app import stats
 from app.db.schema import UTCDateTime, brands, incidents, mention_brands, mention_rollups, mentions, sources
 from app.storage.rollups import COUNTS, bucket_expression, count_columns
 
@@ -51,6 +52,31 @@ def raw_cells(
         .group_by(mention_brands.c.brand_id, minute)
     )
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def range_cells(
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    since: datetime,
+    until: datetime,
+    bounds: list[datetime],
+    brand_id: int | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Counts of [since, until) for buckets `bounds`: whole 15-minute periods from the rollups, the rest from the
+    mentions; and which of the two were read (`rollups`, `mentions`)."""
+    rollup_range, raw_ranges = stats.read_plan(since, until, bounds)
+    cells, read_from = [], []
+    if rollup_range:
+        cells += rollup_cells(
+            conn, workspace_id=workspace_id, since=rollup_range[0], until=rollup_range[1], brand_id=brand_id
+        )
+        read_from.append("rollups")
+    for a, b in raw_ranges:
+        cells += raw_cells(conn, workspace_id=workspace_id, since=a, until=b, brand_id=brand_id)
+    if raw_ranges:
+        read_from.append("mentions")
+    return cells, read_from
 
 
 def workspace_brands(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:
