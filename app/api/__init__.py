@@ -29,7 +29,6 @@ from app.api.errors import COMMON_RESPONSES, install_error_handlers
 from app.api.etag import ETags
 from app.api.hardening import BodyLimit, RateLimit, SecurityHeaders
 from app.settings import Settings
-from app.web import install_web
 
 # Who may do what (README, "API keys"): every read needs the `read` scope; changes need the scope given here.
 # Data a CM works on is `write`; what decides who is paged, and the keys themselves, is `admin`.
@@ -71,6 +70,10 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(ack.router)  # signed links, outside /api/v1: they work without an API key
+    # Imported here, not at the top: app.web's pages import app.api.deps, so a top-level import made
+    # `import app.web.charts` (reports, CLI, workers) fail with a circular import when app.api was not loaded first.
+    from app.web import install_web
+
     install_web(app)  # the web page: sign in with a key, then incidents, mentions, brands, health, reports
     _guard(app, settings)
     return app

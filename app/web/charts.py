@@ -57,14 +57,17 @@ def _slug(key: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-") or "key"
 
 
-def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 × 10^k steps) covering [low, high]; never divides by zero."""
+def nice_ticks(low: float, high: float, count: int = 4, *, min_step: float = 0) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 × 10^k steps, at least `min_step`: 1 for counts) covering [low, high];
+    never divides by zero."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         high = low + 1 if math.isfinite(low) else 1.0
         low = low if math.isfinite(low) else 0.0
-    raw = (high - low) / max(count, 1)
+    raw = max((high - low) / max(count, 1), min_step)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if min_step >= 1 and step != int(step):  # whole numbers only: 2.5 → 5
+        step = next(m * power for m in (5, 10) if m * power >= raw)
     first = math.floor(low / step) * step
     ticks = [first]
     while ticks[-1] < high - 1e-9 * step:
@@ -257,9 +260,10 @@ def line_chart(
     y_format: Callable[[float], str] = _fmt,
     empty: str = "No data",
     baseline_label: str = "Expected",
+    y_min_step: float = 0,
 ) -> Markup:
-    """Several named lines over the same x labels, with y ticks, a legend (more than one series), and the
-    expected baseline (dashed) and/or range (band)."""
+    """Several named lines over the same x labels, with y ticks (`y_min_step=1` for counts: no 0.25 tick), a
+    legend (more than one series), and the expected baseline (dashed) and/or range (band)."""
     data = [(name, _clean(values)) for name, values in series]
     base = _clean(baseline) if baseline is not None else []
     lows, highs = (_clean(band[0]), _clean(band[1])) if band is not None else ([], [])
@@ -268,7 +272,7 @@ def line_chart(
     ]
     if not everything:
         return _empty(width, height, title, empty)
-    ticks = nice_ticks(min(0.0, *everything), max(everything))
+    ticks = nice_ticks(min(0.0, *everything), max(everything), min_step=y_min_step)
     legend_rows = 1 if len(data) > 1 or base else 0
     top = 8 + 18 * legend_rows
     n = max([len(values) for _, values in data] + [len(labels), len(base), len(lows)])

@@ -173,6 +173,8 @@ def test_nice_ticks_are_round_and_cover_the_range() -> None:
     assert charts.nice_ticks(0, 93) == [0, 25, 50, 75, 100]
     assert charts.nice_ticks(0, 0) == [0, 0.25, 0.5, 0.75, 1.0]
     assert charts.nice_ticks(0, 0.37)[-1] >= 0.37
+    assert charts.nice_ticks(0, 1, min_step=1) == [0, 1]
+    assert charts.nice_ticks(0, 10, min_step=1) == [0, 5, 10]
     ticks = charts.nice_ticks(-5, 5)
     assert ticks[0] <= -5 and ticks[-1] >= 5
 
