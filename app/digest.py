@@ -85,13 +85,13 @@ def build_digest(
                 score=i["peak_score"],
                 status=i["status"],
                 explanation=i["explanation"],
-                url=f"{base}/api/v1/incidents/{i['id']}",
+                url=f"{base}/incidents/{i['id']}",
             )
             for i in opened
         ),
         resolved=count_resolved_between(conn, workspace_id=workspace["id"], since=start, until=end),
         failed_deliveries=store.count_dead_between(conn, workspace_id=workspace["id"], since=start, until=end),
-        feed_url=f"{base}/api/v1/incidents",
+        feed_url=f"{base}/",
     )
 
 

@@ -72,7 +72,7 @@ def incident_message(
         explanation=incident["explanation"],
         opened_at=incident["opened_at"],
         updated_at=incident["updated_at"],
-        incident_url=f"{base}/api/v1/incidents/{incident['id']}",
+        incident_url=f"{base}/incidents/{incident['id']}",  # the web page (it asks to sign in first)
         ack_url=ack_url,
         top_mentions=_top_mentions(conn, workspace["id"], incident["id"]),
         top_terms=tuple((t["term"], t["mentions"]) for t in summary.get("top_terms", [])[:10]),

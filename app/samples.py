@@ -45,7 +45,7 @@ def sample_message(workspace: dict[str, Any], settings: Settings, now: datetime,
         explanation=explanation,
         opened_at=now - timedelta(minutes=12),
         updated_at=now,
-        incident_url=f"{base}/api/v1/incidents",
+        incident_url=f"{base}/",
         ack_url=None,
         top_mentions=(
             MentionView("", mention, "https://example.com/post/1", "voyageur_en_colere", 120_000, "negative", 82, now),

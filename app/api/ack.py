@@ -30,6 +30,7 @@ _WORDS = {
         "already": "Cet incident est déjà pris en charge.",
         "resolved": "Cet incident est déjà résolu.",
         "used": "Ce lien a déjà servi.",
+        "open": "Ouvrir l'incident dans Vigie",
     },
     "en": {
         "title": "Acknowledge the incident",
@@ -38,6 +39,7 @@ _WORDS = {
         "already": "This incident is already acknowledged.",
         "resolved": "This incident is already resolved.",
         "used": "This link has already been used.",
+        "open": "Open the incident in Vigie",
     },
 }
 
@@ -53,6 +55,11 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         html, status_code=status, headers={"cache-control": "no-store", "referrer-policy": "no-referrer"}
     )
+
+
+def _open_link(incident: dict, words: dict) -> str:
+    """A link to the incident's web page (it asks to sign in first, then lands on the incident)."""
+    return f'<p><a href="/incidents/{int(incident["id"])}">{escape(words["open"])}</a></p>'
 
 
 def _claim(conn, settings, token: str):
@@ -76,11 +83,10 @@ def ack_page(token: str, conn: ReadConn, settings: SettingsDep) -> HTMLResponse:
     words = _WORDS.get(workspace["language"], _WORDS["en"])
     body = f"<p>{escape(incident['explanation'])}</p>"
     if incident["status"] != "open":
-        return _page(
-            words["title"], body + f"<p>{words['already' if incident['status'] != 'resolved' else 'resolved']}</p>"
-        )
+        state = words["already" if incident["status"] != "resolved" else "resolved"]
+        return _page(words["title"], body + f"<p>{state}</p>" + _open_link(incident, words))
     form = f'<form method="post"><button type="submit">{escape(words["button"])}</button></form>'
-    return _page(words["title"], body + form)
+    return _page(words["title"], body + form + _open_link(incident, words))
 
 
 @router.post("/ack/{token}", response_class=HTMLResponse)
@@ -92,9 +98,10 @@ def ack(token: str, conn: WriteConn, settings: SettingsDep) -> HTMLResponse:
     words = _WORDS.get(workspace["language"], _WORDS["en"])
     now = utcnow()
     if incident["status"] != "open":
-        return _page(words["title"], f"<p>{words['already' if incident['status'] != 'resolved' else 'resolved']}</p>")
+        state = words["already" if incident["status"] != "resolved" else "resolved"]
+        return _page(words["title"], f"<p>{state}</p>" + _open_link(incident, words))
     if not use_ack_link(conn, nonce=claim.nonce, incident_id=incident["id"], now=now):
-        return _page(words["title"], f"<p>{words['used']}</p>", 409)
+        return _page(words["title"], f"<p>{words['used']}</p>" + _open_link(incident, words), 409)
     incident = actions.acknowledge(conn, incident=incident, actor=ACTOR, now=now)
     route_change(conn, incident=incident, settings=settings, now=now)
-    return _page(words["title"], f"<p>{words['done']}</p>")
+    return _page(words["title"], f"<p>{words['done']}</p>" + _open_link(incident, words))

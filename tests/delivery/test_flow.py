@@ -178,6 +178,8 @@ def test_the_acknowledge_link_works_once_from_a_phone_and_a_preview_does_not_ack
     assert storm["status"] == "open"  # a GET acknowledges nothing
     done = sncf.post(path)
     assert done.status_code == 200 and "pris en charge" in done.text
+    assert f'href="/incidents/{storm["id"]}"' in done.text  # lands on the incident's web page
+    assert receiver.accepted()[0].json()["data"]["incident"]["url"].endswith(f"/incidents/{storm['id']}")
     assert sncf.get(f"/api/v1/incidents/{storm['id']}").json()["status"] == "acknowledged"
     assert sncf.get(f"/api/v1/incidents/{storm['id']}").json()["timeline"][-1]["actor"] == "ack-link"
     again = sncf.post(path)
