@@ -188,3 +188,16 @@ def corrected_mentions(conn: sa.Connection, *, workspace_id: int | None = None) 
         stmt = stmt.where(mentions.c.workspace_id == workspace_id)
     stmt = stmt.order_by(mentions.c.sentiment_corrected_at, mentions.c.id)
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def mention_marks(conn: sa.Connection, *, mention_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The spam/irrelevant marks of these mentions (brand id, mark, who, when), by mention id, oldest first."""
+    ids = list(mention_ids)
+    marks: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        stmt = (
+            sa.select(mention_curations).where(mention_curations.c.mention_id.in_(ids)).order_by(mention_curations.c.id)
+        )
+        for row in conn.execute(stmt).mappings():
+            marks[row["mention_id"]].append(dict(row))
+    return dict(marks)
