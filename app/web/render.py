@@ -72,6 +72,11 @@ class Formatter:
             return self.t("ago_h", n=int(seconds // 3600))
         return self.t("ago_d", n=int(seconds // 86400))
 
+    def signal(self, name: str) -> str:
+        """A risk signal's name for people ("crisis_terms" → "termes de crise"); unknown ones as they are."""
+        text = translate(self.lang, f"signal_{name}")
+        return name if text == f"signal_{name}" else text
+
     def severity(self, value: str) -> str:
         return SEVERITY_LABELS.get(self.lang, SEVERITY_LABELS["en"]).get(value, value)
 
