@@ -23,6 +23,7 @@ from app.deliver import DeliveryWorker
 from app.detect import DetectWorker
 from app.digest import DigestWorker
 from app.logs import configure_logging
+from app.reports.worker import ReportWorker
 from app.reprocess import ReprocessWorker
 from app.route import RouteWorker
 from app.settings import Settings
@@ -49,6 +50,7 @@ def run(settings: Settings) -> None:
         jobs["route"] = (RouteWorker(engine, settings), settings.route_tick_seconds)
         jobs["deliver"] = (deliverer, settings.deliver_tick_seconds)
         jobs["digest"] = (DigestWorker(engine, settings), 60.0)
+        jobs["report"] = (ReportWorker(engine, settings), 60.0)  # weekly reports: made, stored once, e-mailed
         jobs["reprocess"] = (ReprocessWorker(engine, settings), 2.0)
     if jobs:
         scheduler = start_clock(jobs)

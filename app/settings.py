@@ -97,6 +97,10 @@ class Settings(BaseSettings):
 
     default_workspace: str = Field("default", description="Workspace used when none is named.")
     admin_key: SecretStr | None = Field(
+    report_weekday: str = Field(
+        "monday", description="Day the weekly report of the 7 days just ended is made and e-mailed (off: never)."
+    )
+    report_hour: int = Field(8, ge=0, le=23, description="Local hour (workspace time zone) of the weekly report.")
         None,
         description="An admin API key of the default workspace, stored (hashed) when the API starts; by default "
         "Vigie makes one at the first start and shows it once.",
@@ -166,6 +170,14 @@ class Settings(BaseSettings):
     @field_validator("smtp_security")
     @classmethod
     def _known_security(cls, value: str) -> str:
+    @field_validator("report_weekday")
+    @classmethod
+    def _known_weekday(cls, value: str) -> str:
+        day = value.strip().lower()
+        if day not in {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"}:
+            raise ValueError("report weekday must be a day in English (monday ... sunday) or off")
+        return day
+
         if value not in {"starttls", "ssl", "plain"}:
             raise ValueError("smtp security must be one of starttls, ssl, plain")
         return value

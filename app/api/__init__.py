@@ -17,6 +17,7 @@ from app.api import (
     health,
     incidents,
     mentions,
+    reports,
     reprocess,
     silences,
     sources,
@@ -39,6 +40,7 @@ SCOPES = (
     (blocklist, "read", "write"),
     (reprocess, "read", "admin"),
     (stats, "read", "read"),  # read only: no route changes anything
+    (reports, "read", "write"),  # making a report on demand is a CM's work
     (stream, "read", "read"),  # GET /incidents/stream: before `incidents`, whose /{incident_id} would take it
     (incidents, "read", "write"),
     (silences, "read", "write"),

@@ -11,6 +11,7 @@ from app.cli.common import load_settings
 from app.cli.curation import labels_group, rollups_group
 from app.cli.detection import backtest_cmd
 from app.cli.mentions import collect_cmd, import_cmd, score_cmd
+from app.cli.reports import report_cmd
 from app.cli.setup import config_group, sources_group
 
 
@@ -56,3 +57,4 @@ for command in (
     rollups_group,
 ):
     main.add_command(command)
+    report_cmd,
