@@ -223,9 +223,10 @@ def _x_labels(frame: _Frame, labels: Sequence[str], max_labels: int) -> list[str
     if not labels:
         return []
     step = max(1, math.ceil(len(labels) / max_labels))
+    last = len(labels) - 1 if frame.n > 1 else -1  # the rightmost label ends at the edge instead of overflowing it
     return [
-        f'<text class="chart-axis" x="{_num(frame.x(i))}" y="{_num(frame.bottom + 16)}" text-anchor="middle" '
-        f'fill="currentColor">{escape(label)}</text>'
+        f'<text class="chart-axis" x="{_num(frame.x(i))}" y="{_num(frame.bottom + 16)}" '
+        f'text-anchor="{"end" if i == last else "middle"}" fill="currentColor">{escape(label)}</text>'
         for i, label in enumerate(labels)
         if i % step == 0
     ]
@@ -286,12 +287,13 @@ def line_chart(
     body += [_series_path(frame, values, i, name, 2) for i, (name, values) in enumerate(data)]
     if legend_rows:
         names = [name for name, _ in data]
-        body += _legend(names, names, left, 14, width - left - 110)
+        room = 24 + 6.5 * len(baseline_label) if base else 0  # the baseline's key sits at the right end
+        body += _legend(names, names, left, 14, width - left - room)
         if base:
-            x = _num(width - 110)
+            x = width - 8 - room
             body.append(
-                f'<path class="chart-baseline" d="M{x} 10 L{_num(width - 96)} 10" stroke="#8b8d98" '
-                f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{_num(width - 92)}" y="14" '
+                f'<path class="chart-baseline" d="M{_num(x)} 10 L{_num(x + 14)} 10" stroke="#8b8d98" '
+                f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{_num(x + 18)}" y="14" '
                 f'fill="currentColor">{escape(baseline_label)}</text>'
             )
     desc = "; ".join(f"{name}: {_describe(values, y_format)}" for name, values in data)
