@@ -62,12 +62,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"vigie browser tests: chromium {CHROMIUM}, screenshots in {screenshots_dir()}"
 
 
+SAVED: list[Path] = []  # the screenshots this session wrote, listed at the end of the run
+
+
+def save_screenshot(page: Any, name: str) -> Path:
+    """A PNG of the whole page in the screenshots folder. The viewport is made as tall as the page first: a
+    full-page capture would paint a fixed bottom bar where the screen's bottom was, over the content."""
+    path = screenshots_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("Math.ceil(document.documentElement.scrollHeight)")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    SAVED.append(path)
+    return path
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    folder = screenshots_dir()
-    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
-    if shots:
-        names = ", ".join(p.name for p in shots)
-        terminalreporter.write_line(f"browser screenshots ({len(shots)}) in {folder}: {names}")
+    if SAVED:
+        names = ", ".join(sorted({p.name for p in SAVED}))
+        terminalreporter.write_line(f"browser screenshots written to {screenshots_dir()}: {names}")
 
 
 # ---- the live server -------------------------------------------------------------------------------------------
