@@ -201,6 +201,8 @@ def test_the_phone_layout_never_scrolls_sideways(live, browser, console) -> None
             page.goto(f"{live.url}{path}")
             page.wait_for_load_state("load")
             content, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            # Without <meta name=viewport> a phone lays the page out 980 px wide and zooms out: no scroll, unreadable.
+            assert screen == PHONE["viewport"]["width"], f"{path} is laid out {screen}px wide on a 375px phone"
             assert content <= screen, f"{path} scrolls sideways on a phone: content {content}px, screen {screen}px"
         no_page_errors(console)
     finally:
