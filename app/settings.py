@@ -94,13 +94,13 @@ class Settings(BaseSettings):
     mail_domain: str = Field(
         "vigie.local", description="Domain of the Message-IDs of alert e-mails, and the name Vigie gives in EHLO."
     )
-
-    default_workspace: str = Field("default", description="Workspace used when none is named.")
-    admin_key: SecretStr | None = Field(
     report_weekday: str = Field(
         "monday", description="Day the weekly report of the 7 days just ended is made and e-mailed (off: never)."
     )
     report_hour: int = Field(8, ge=0, le=23, description="Local hour (workspace time zone) of the weekly report.")
+
+    default_workspace: str = Field("default", description="Workspace used when none is named.")
+    admin_key: SecretStr | None = Field(
         None,
         description="An admin API key of the default workspace, stored (hashed) when the API starts; by default "
         "Vigie makes one at the first start and shows it once.",
@@ -167,9 +167,6 @@ class Settings(BaseSettings):
             raise ValueError("VIGIE_ADMIN_KEY must be at least 32 characters (or empty to let Vigie make one)")
         return value
 
-    @field_validator("smtp_security")
-    @classmethod
-    def _known_security(cls, value: str) -> str:
     @field_validator("report_weekday")
     @classmethod
     def _known_weekday(cls, value: str) -> str:
@@ -178,6 +175,9 @@ class Settings(BaseSettings):
             raise ValueError("report weekday must be a day in English (monday ... sunday) or off")
         return day
 
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
         if value not in {"starttls", "ssl", "plain"}:
             raise ValueError("smtp security must be one of starttls, ssl, plain")
         return value

@@ -55,6 +55,6 @@ for command in (
     apikey_group,
     labels_group,
     rollups_group,
+    report_cmd,
 ):
     main.add_command(command)
-    report_cmd,
