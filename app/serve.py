@@ -58,9 +58,15 @@ def run(settings: Settings) -> None:
         if "api" in settings.role_set:
             from app.api import create_app
 
-            announce_admin_key(engine, settings, Path.cwd())
-            log.info("serving the API", extra={"host": settings.host, "port": settings.port})
-            uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_config=None)
+            announce_admin_key(engine, settings, Path.cwd())  # once, here: never once per worker process
+            log.info(
+                "serving the API",
+                extra={"host": settings.host, "port": settings.port, "workers": settings.api_workers},
+            )
+            if settings.api_workers > 1:
+                _serve_api_workers(settings)
+            else:
+                uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_config=None)
         else:
             _wait_for_signal()
     finally:
@@ -71,6 +77,23 @@ def run(settings: Settings) -> None:
         if deliverer:
             deliverer.close()
         engine.dispose()
+
+
+def _serve_api_workers(settings: Settings) -> None:
+    """Serve the API from `settings.api_workers` uvicorn worker processes sharing one listening socket.
+
+    uvicorn spawns each worker afresh and imports the app by name, so each builds its settings and engine in
+    `app.api.asgi.create_from_env`. This process supervises them (a worker that dies is replaced; SIGTERM or
+    SIGINT stops them all) while the collect and alert roles, if any, keep running here on their clock.
+    """
+    uvicorn.run(
+        "app.api.asgi:create_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.api_workers,
+        log_config=None,
+    )
 
 
 def _apply_config(engine: sa.Engine, settings: Settings, path: Path) -> None:

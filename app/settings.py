@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `vigie serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `vigie serve` listens on.")
     roles: str = Field("alert,api,collect", description="Roles of `vigie serve`: any of api, collect, alert.")
+    api_workers: int = Field(
+        1, ge=1, le=64, description="API processes (uvicorn workers) `vigie serve` runs for the api role."
+    )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     collect_tick_seconds: float = Field(5.0, gt=0, description="How often a collector claims due sources.")

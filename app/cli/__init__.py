@@ -37,12 +37,14 @@ def migrate(revision: str, down: bool) -> None:
 @click.option("--host", help="Listen address (default 127.0.0.1).")
 @click.option("--port", type=int, help="Listen port (default 8000).")
 @click.option("--roles", help="Comma list of roles: api, collect, alert (default all).")
-def serve(config_file: Path | None, host: str | None, port: int | None, roles: str | None) -> None:
-    """Run Vigie: the REST API, the collector and/or the alert role, in one process. At the first start (no API
-    key at all) the API makes an admin key and shows it once."""
+@click.option("--workers", type=int, help="API processes (uvicorn workers) for the api role (default 1).")
+def serve(config_file: Path | None, host: str | None, port: int | None, roles: str | None, workers: int | None) -> None:
+    """Run Vigie: the REST API, the collector and/or the alert role, in one process (with --workers N > 1, the
+    API in N worker processes). At the first start (no API key at all) the API makes an admin key and shows it
+    once."""
     from app.serve import run
 
-    run(load_settings(host=host, port=port, roles=roles, config=config_file))
+    run(load_settings(host=host, port=port, roles=roles, config=config_file, api_workers=workers))
 
 
 for command in (
