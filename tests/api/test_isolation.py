@@ -105,6 +105,7 @@ def _world_of_a(a: TestClient, engine) -> dict[str, int]:
     [own_key] = a.get("/api/v1/apikeys").json()
     block = _created(a.post(f"/api/v1/brands/{brand['id']}/blocklist", json={"kind": "author", "value": "troll"}))
     job = _created(a.post("/api/v1/reprocess", json={"rescore": True}))
+    report = _created(a.post("/api/v1/reports", json={}))
     return {
         "brand": brand["id"],
         "source": source["id"],
@@ -117,6 +118,7 @@ def _world_of_a(a: TestClient, engine) -> dict[str, int]:
         "apikey": own_key["id"],
         "block": block["entry"]["id"],
         "job": job["id"],
+        "report": report["id"],
     }
 
 
@@ -156,6 +158,9 @@ def _by_id(ids: dict[str, int]) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/api/v1/deliveries/{ids['delivery']}", None),
         ("POST", f"/api/v1/deliveries/{ids['delivery']}/redeliver", None),
         ("DELETE", f"/api/v1/apikeys/{ids['apikey']}", None),
+        ("GET", f"/api/v1/reports/{ids['report']}", None),
+        ("GET", f"/api/v1/reports/{ids['report']}.html", None),
+        ("GET", f"/api/v1/reports/{ids['report']}.pdf", None),
     ]
 
 
@@ -176,6 +181,7 @@ LISTS = {
     "delivery": "/api/v1/deliveries",
     "apikey": "/api/v1/apikeys",
     "job": "/api/v1/reprocess",
+    "report": "/api/v1/reports",
 }
 
 
