@@ -475,9 +475,8 @@ web_sessions = sa.Table(
 sa.Index("ix_web_sessions_expires", web_sessions.c.expires_at)
 
 # Weekly reports, made on a schedule (once per workspace and period, hence the unique key) or on demand.
-reports = sa.Table(
-    "reports",
-    metadata,
+reports = sa.Table(  # fmt: skip
+    "reports", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
     sa.Column("period_start", UTCDateTime(), nullable=False),
@@ -488,9 +487,7 @@ reports = sa.Table(
     sa.Column("html", sa.Text, nullable=False),  # the page, self-contained
     sa.Column("emailed_at", UTCDateTime(), nullable=True),
     _created(),
-    # Sending to the workspace's e-mail channels (migration 0011): due time and lease like the outbox, so that two
-    # alert workers never mail one report twice and a failed send is retried later; the channels already sent to.
-    sa.Column("email_due_at", UTCDateTime(), nullable=True),  # NULL: nothing (more) to send
+    sa.Column("email_due_at", UTCDateTime(), nullable=True),  # 0011, app.reports.mail: due (NULL: none), leased
     sa.Column("email_lease_until", UTCDateTime(), nullable=True),
     sa.Column("email_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("email_error", sa.Text, nullable=True),
@@ -498,11 +495,6 @@ reports = sa.Table(
 )
 sa.Index("ix_reports_workspace", reports.c.workspace_id, reports.c.id)
 sa.Index("ix_reports_email_due", reports.c.email_due_at)
-sa.Index(
-    "uq_reports_scheduled",
-    reports.c.workspace_id,
-    reports.c.period_start,
-    unique=True,
-    sqlite_where=reports.c.trigger == "schedule",
-    postgresql_where=reports.c.trigger == "schedule",
-)
+_scheduled = reports.c.trigger == "schedule"
+sa.Index("uq_reports_scheduled", reports.c.workspace_id, reports.c.period_start, unique=True,
+         sqlite_where=_scheduled, postgresql_where=_scheduled)  # fmt: skip
