@@ -1,12 +1,13 @@
 """Mailing a stored report to its workspace's enabled e-mail channels, reliably.
 
 A report to mail carries a due time (`email_due_at`). A worker leases it (a compare-and-set on
-`email_lease_until`, so two alert workers never send it together), sends it to each e-mail channel not done
-yet over SMTP (alerts.delivery.email's sending and retry classification), then records what happened: every
-channel done sets `emailed_at`; a temporary failure (4xx, server down, timeout) keeps `emailed_at` NULL and makes
-it due again later (doubling delays, as deliveries do) and only the channels not done are sent to next time; a
-permanent refusal (5xx) is recorded in `email_error` and not retried. The Message-ID is the report's, the same
-on every attempt.
+`email_lease_until`, so two alert workers never send it together), sends it to each e-mail channel it has not
+reached yet over SMTP (alerts.delivery.email's sending and retry classification), then records what happened:
+the channels reached (`emailed_channels`), and, once no channel is worth retrying, `emailed_at` (if any was
+reached). A temporary failure (4xx, server down, timeout) keeps `emailed_at` NULL and makes the report due again
+later (doubling delays, as deliveries do), for the channels not reached only; a permanent refusal (5xx) is said
+in `email_error` and not retried on its own. Each channel's mail has a Message-ID of its own, the same on every
+attempt, so that a resent report is recognised as the same mail.
 """
 
 from __future__ import annotations
@@ -59,7 +60,13 @@ def send_due_report_emails(engine: sa.Engine, settings: Settings, *, now: dateti
     lease = max(settings.delivery_lease_seconds, MIN_LEASE_SECONDS)
     with writing(engine) as conn:
         claimed = store.claim_report_emails(conn, now=now, lease_seconds=lease)
-    return sum(1 for report_id in claimed if send_report_email(engine, settings, report_id=report_id, now=now))
+    sent = 0
+    for report_id in claimed:
+        try:
+            sent += send_report_email(engine, settings, report_id=report_id, now=now)
+        except Exception:  # e.g. the database went away: the lease expires and a later tick sends it
+            log.exception("report e-mail failed", extra={"report_id": report_id})
+    return sent
 
 
 def send_report_email(engine: sa.Engine, settings: Settings, *, report_id: int, now: datetime) -> bool:
@@ -100,6 +107,7 @@ def _send(report: dict[str, Any], channel: dict[str, Any], smtp: SmtpConfig, set
     msg = report_email_message(
         report["data"],
         report_id=report["id"],
+        channel_id=channel["id"],
         sender=settings.smtp_from,
         recipients=recipients,
         domain=settings.mail_domain,

@@ -124,10 +124,17 @@ def render_report_email(data: dict[str, Any], *, report_url: str | None) -> tupl
 
 
 def report_email_message(
-    data: dict[str, Any], *, report_id: int, sender: str, recipients: list[str], domain: str, report_url: str | None
+    data: dict[str, Any],
+    *,
+    report_id: int,
+    sender: str,
+    recipients: list[str],
+    domain: str,
+    report_url: str | None,
+    channel_id: int | None = None,
 ) -> EmailMessage:
-    """The report as multipart/alternative (text and HTML). Its Message-ID is the report's, the same on every
-    retry, so that a mail server or client recognises a resent report as the same mail."""
+    """The report as multipart/alternative (text and HTML). Its Message-ID is the report's (and channel's), the
+    same on every retry, so that a mail server or client recognises a resent report as the same mail."""
     if not recipients:
         raise ValueError("an e-mail needs at least one recipient")
     if not _DOMAIN.fullmatch(domain):
@@ -138,7 +145,7 @@ def report_email_message(
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = f"<report-{report_id}@{domain}>"
+    msg["Message-ID"] = f"<report-{report_id}{'' if channel_id is None else f'.{channel_id}'}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, no loops
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Vigie-Report"] = str(report_id)

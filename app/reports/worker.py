@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,22 +36,32 @@ def make_scheduled_reports(engine: sa.Engine, settings: Settings, *, now: dateti
         since, until = due_week(now, zone_of(workspace), weekday=weekday, hour=settings.report_hour)
         if workspace["created_at"] >= until:
             continue
-        # Built in a read transaction, stored in a short write one: on SQLite, a write lock held while the
-        # report is read and rendered would stall ingestion.
-        with reading(engine) as conn:
-            if scheduled_report_id(conn, workspace_id=workspace["id"], period_start=since) is not None:
-                continue
-            data, html = build_report(
-                conn, workspace_id=workspace["id"], now=now, since=since, until=until, trigger="schedule"
-            )
-        with writing(engine) as conn:
-            row, created = store_report(
-                conn, workspace_id=workspace["id"], data=data, html=html, trigger="schedule", now=now
-            )
-        if created:
-            made.append(row["id"])
-            log.info("weekly report made", extra={"workspace": workspace["name"], "report_id": row["id"]})
+        try:
+            report_id = _make_once(engine, workspace, since, until, now)
+        except Exception:  # one workspace's failure must not hold the others' reports back; retried next tick
+            log.exception("weekly report failed", extra={"workspace": workspace["name"]})
+            continue
+        if report_id is not None:
+            made.append(report_id)
+            log.info("weekly report made", extra={"workspace": workspace["name"], "report_id": report_id})
     return made
+
+
+def _make_once(
+    engine: sa.Engine, workspace: dict[str, Any], since: datetime, until: datetime, now: datetime
+) -> int | None:
+    """The id of the scheduled report this call stored, or None (already there)."""
+    # Built in a read transaction, stored in a short write one: on SQLite, a write lock held while the report is
+    # read and rendered would stall ingestion.
+    with reading(engine) as conn:
+        if scheduled_report_id(conn, workspace_id=workspace["id"], period_start=since) is not None:
+            return None
+        data, html = build_report(conn, workspace_id=workspace["id"], now=now, since=since, until=until,
+                                  trigger="schedule")  # fmt: skip
+    with writing(engine) as conn:
+        row, created = store_report(conn, workspace_id=workspace["id"], data=data, html=html, trigger="schedule",
+                                    now=now)  # fmt: skip
+    return row["id"] if created else None
 
 
 class ReportWorker:
