@@ -25,6 +25,7 @@ TROUBLED_LIMIT = 100
 RECENT = timedelta(hours=24)
 NO_RUNS = {"runs": 0, "new": 0, "errors": 0}
 HEALTH_ORDER = {"failing": 0, "degraded": 1, "pending": 2, "ok": 3, "disabled": 4}
+BUILT_IN = ("api", "import")  # the workspace's sources of pushed and imported mentions: never collected
 
 
 def _channel_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +35,11 @@ def _channel_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sources(rows: list[dict[str, Any]], counts: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
-    out = [{**s, "health": source_health(s), "recent": counts.get(s["id"], NO_RUNS)} for s in rows]
-    return sorted(out, key=lambda s: (HEALTH_ORDER.get(s["health"], 9), s["name"]))
+    out = [
+        {**s, "health": source_health(s), "builtin": s["kind"] in BUILT_IN, "recent": counts.get(s["id"], NO_RUNS)}
+        for s in rows
+    ]
+    return sorted(out, key=lambda s: (s["builtin"], HEALTH_ORDER.get(s["health"], 9), s["name"]))
 
 
 @router.get("/health", response_class=HTMLResponse)
