@@ -124,6 +124,19 @@ def test_each_page_renders_for_a_signed_in_admin(web: TestClient, world: dict) -
     assert "script-src 'self'" in mentions.headers["content-security-policy"]
 
 
+def test_the_brand_list_and_the_period_selector(web: TestClient, world: dict) -> None:
+    brands = web.get("/brands").text
+    orange = brands[brands.index(f'data-brand-id="{world["orange"]}"') :].split("</li>")[0]
+    assert "1 open incident(s)" in orange and "3</span> mentions" in orange
+    free = brands[brands.index(f'data-brand-id="{world["free"]}"') :].split("</li>")[0]
+    assert "competitor" in free
+    default = web.get(f"/brands/{world['orange']}").text
+    assert re.search(r'period=7d" aria-current="true"', default)
+    unknown = web.get(f"/brands/{world['orange']}", params={"period": "1y"})
+    assert unknown.status_code == 200 and re.search(r'period=7d" aria-current="true"', unknown.text)
+    assert web.get("/brands/999999").status_code == 404
+
+
 def test_the_brand_figures_count_its_mentions_against_the_usual(web: TestClient, world: dict) -> None:
     page = web.get(f"/brands/{world['orange']}", params={"period": "24h"}).text
     figures = page[page.index('id="brand-figures"') : page.index("</dl>")]
@@ -252,8 +265,10 @@ def test_health_shows_failed_deliveries_channels_and_sources(app: FastAPI, api: 
     assert rows == {str(dead): "dead", str(retrying): "pending"}
     assert page.count('data-action="redeliver"') == 1  # the dead one; a retrying one goes out by itself
     assert "HTTP 400 from hooks.example: bad event" in page and "T0K3N" not in page
-    assert re.search(rf'<tr data-source-id="{source}" data-health="degraded">', page)
-    assert "HTTP 503 from example.org" in page
+    row = page[page.index(f'<tr data-source-id="{source}" data-health="degraded">') :].split("</tr>")[0]
+    assert "HTTP 503 from example.org" in row
+    runs, new, errors = re.findall(r'<td data-label="[^"]+" class="num">(\d+)</td>', row)
+    assert (runs, new, errors) == ("1", "0", "1")  # the last 24 hours of runs
     with signed_in(app, make_key(engine, scope="write", name="cm")) as writer:
         page = writer.get("/health").text
     assert 'data-action="redeliver"' not in page and 'id="redeliver-why"' in page
