@@ -19,6 +19,7 @@ from app.db.schema import utcnow
 from app.storage import incidents as incident_store
 from app.storage import stats as stats_store
 from app.storage.brands import get_brand, list_brands
+from app.storage.mention_terms import latest_mention_terms
 from app.storage.workspaces import get_workspace_by_id
 from app.volume import brand_volume
 from app.web import charts
@@ -29,6 +30,7 @@ from app.websessions import WebUser
 
 router = APIRouter()
 TOP = 8
+TERMS_FROM = 5000  # top terms are counted over the latest mentions of the period: 30 busy days stay a fast page
 RECENT_INCIDENTS = 10
 CHART_WIDTH = 340  # drawn at a phone's width; the SVG scales down, never up (svg.chart max-width: 100%)
 
@@ -133,7 +135,7 @@ def _tops(conn: sa.Connection, workspace_id: int, brand_id: int, since: datetime
     return {
         "sources": stats_store.top_sources(conn, **where, limit=TOP),
         "authors": stats_store.top_authors(conn, **where, limit=TOP),
-        "terms": stats.top_terms(stats_store.mention_terms(conn, **where), TOP),
+        "terms": stats.top_terms(latest_mention_terms(conn, **where, limit=TERMS_FROM), TOP),
     }
 
 
@@ -175,4 +177,6 @@ def brand_page(request: Request, brand_id: int, user: WebUserDep, period: str = 
         since=since,
         until=min(until, now),
         pct=_share_text(fmt),
+        terms_sampled=figures.total["mentions"] > TERMS_FROM,
+        terms_from=TERMS_FROM,
     )

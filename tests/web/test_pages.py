@@ -18,6 +18,7 @@ from app.api import create_app
 from app.db import writing
 from app.db.schema import deliveries, utcnow
 from app.storage import sources as source_store
+from app.web import brands as brands_page
 from app.web import mentions as mentions_page
 from tests.api.conftest import bearer, make_key
 from tests.api.test_deliveries import _add, _fail
@@ -137,8 +138,12 @@ def test_the_brand_list_and_the_period_selector(web: TestClient, world: dict) ->
     assert web.get("/brands/999999").status_code == 404
 
 
-def test_the_brand_figures_count_its_mentions_against_the_usual(web: TestClient, world: dict) -> None:
+def test_the_brand_figures_count_its_mentions_against_the_usual(web: TestClient, world: dict, monkeypatch) -> None:
+    monkeypatch.setattr(brands_page, "TERMS_FROM", 1)  # top terms from the latest mention only, and it says so
     page = web.get(f"/brands/{world['orange']}", params={"period": "24h"}).text
+    assert "Counted over the latest 1 mentions" in page
+    terms = page[page.index('id="top-terms-title"') :].split("</section>")[0]
+    assert re.search(r">orange</a>\s*<span class=\"muted small\">brand term · 1<", terms)  # not 3
     figures = page[page.index('id="brand-figures"') : page.index("</dl>")]
     assert re.search(r'<dd class="num">3</dd>', figures)  # complaint, praise and the hostile one
     share = page[page.index('id="share-of-voice"') :]
