@@ -11,11 +11,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import auth, brands, health, incidents, mentions
+from app.web import auth, brands, health, incidents, mentions, reports
 from app.web.access import SignInRequired, sign_in_redirect
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, incidents, mentions, brands, health)
+PAGES = (auth, incidents, mentions, brands, health, reports)
 
 
 def install_web(app: FastAPI) -> None:
