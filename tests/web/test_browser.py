@@ -165,11 +165,27 @@ def test_acknowledging_and_resolving_from_the_page_changes_the_incident_in_the_a
     assert [e for e in acked["timeline"] if e["type"] == "acknowledged"]
     page.wait_for_selector(f'article.incident[data-incident-id="{incident["id"]}"][data-status="acknowledged"]')
 
+    # While she fills in the resolution, a colleague snoozes the incident from the API (a live event re-renders
+    # the card): her open form, reason and note are still there.
+    note = "Article satirique, pas une vraie fuite"
     article.locator("button[data-action='resolve']").click()
     article.locator("select[name='reason']").select_option("false_positive")
+    article.locator("textarea[name='note']").fill(note)
+    page.evaluate("id => { document.getElementById('incident-' + id).__before = true; }", incident["id"])
+    with live.api() as api:
+        assert api.post(f"/api/v1/incidents/{incident['id']}/snooze", json={"minutes": 30}).status_code == 200
+    page.wait_for_function(
+        "id => { const a = document.getElementById('incident-' + id); return a && !a.__before; }", arg=incident["id"]
+    )
+    assert article.locator("form[data-form='resolve']").is_visible(), "a live update closed the resolve form"
+    assert article.locator("select[name='reason']").input_value() == "false_positive"
+    assert article.locator("textarea[name='note']").input_value() == note
+
     article.locator("button[data-action='resolve-confirm']").click()
     wait_for(lambda: live.incident(incident["id"])["status"] == "resolved", 5, "status resolved in the API")
-    assert live.incident(incident["id"])["resolution"] == "false_positive"
+    resolved = live.incident(incident["id"])
+    assert (resolved["resolution"], resolved["resolution_note"]) == ("false_positive", note)
+    article.wait_for(state="detached")  # resolved incidents leave the open list
     no_page_errors(console)
 
 

@@ -78,10 +78,29 @@
     }
   }
 
+  // A card re-rendered by a live event keeps what the person was doing in it: an open resolve or snooze form
+  // with its choices and note (an incident updates often during a storm; the note must not vanish mid-sentence).
+  function carryOver(old, element) {
+    Array.prototype.forEach.call(old.querySelectorAll("form[data-form]"), function (form) {
+      var name = form.getAttribute("data-form");
+      var fresh = element.querySelector('form[data-form="' + name + '"]');
+      if (form.hidden || !fresh) return;
+      fresh.hidden = false;
+      var opener = element.querySelector('button[data-action="' + name + '"]');
+      if (opener) opener.setAttribute("aria-expanded", "true");
+      Array.prototype.forEach.call(form.elements, function (field) {
+        var twin = field.name && fresh.elements.namedItem(field.name);
+        if (twin && twin.type !== "hidden") twin.value = field.value;
+        if (twin && field === document.activeElement) window.setTimeout(function () { twin.focus(); }, 0);
+      });
+    });
+  }
+
   // Puts a card in its place: the list is ordered by data-rank (severity, then age).
   function place(element) {
     var old = card(element.getAttribute("data-incident-id"));
     var hadFocus = old && old.contains(document.activeElement);
+    if (old) carryOver(old, element);
     if (old) old.remove();
     if (!single) {
       var rank = element.getAttribute("data-rank");
