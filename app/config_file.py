@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app import config_alerting as alerting_file
 from app.alerting import AlertingSpec, ChannelSpec, RouteSpec
 from app.db.schema import utcnow
+from app.retention import RetentionError, check_retention, history_days_of
 from app.route import reroute_workspace
 from app.settings import Settings
 from app.specs import BrandSpec, SourceSpec, check_timezone, clean_terms
@@ -39,6 +40,17 @@ class WorkspaceSpec(BaseModel):
         default_factory=list, description="Terms never counted as crisis terms here (e.g. a brand called 'Scandale')."
     )
     alerting: AlertingSpec | None = Field(None, description="Office hours and digest; when absent, left as they are.")
+    retention_days: int | None = Field(
+        None, description="Days mentions are kept (0: forever); when absent, left as it is (VIGIE_RETENTION_DAYS)."
+    )
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int | None) -> int | None:
+        try:
+            return check_retention(value)
+        except RetentionError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("crisis_terms", "ignored_terms")
     @classmethod
@@ -68,6 +80,15 @@ class MonitoringConfig(BaseModel):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_covers_detection(self) -> MonitoringConfig:
+        history = history_days_of(b.detection for b in self.brands)
+        try:
+            check_retention(self.workspace.retention_days, history_days=history)
+        except RetentionError as exc:
+            raise ValueError(f"workspace.retention_days: {exc}") from None
         return self
 
 

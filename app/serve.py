@@ -23,6 +23,7 @@ from app.deliver import DeliveryWorker
 from app.detect import DetectWorker
 from app.digest import DigestWorker
 from app.logs import configure_logging
+from app.purge import PurgeWorker
 from app.reports.worker import ReportWorker
 from app.reprocess import ReprocessWorker
 from app.route import RouteWorker
@@ -52,6 +53,7 @@ def run(settings: Settings) -> None:
         jobs["digest"] = (DigestWorker(engine, settings), 60.0)
         jobs["report"] = (ReportWorker(engine, settings), 60.0)  # weekly reports: made, stored once, e-mailed
         jobs["reprocess"] = (ReprocessWorker(engine, settings), 2.0)
+        jobs["purge"] = (PurgeWorker(engine, settings), settings.purge_tick_seconds)  # retention: old mentions go
     if jobs:
         scheduler = start_clock(jobs)
     try:

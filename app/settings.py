@@ -132,6 +132,19 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma list of web origins allowed to call the API from a browser (empty: none)."
     )
+    retention_days: int = Field(
+        365,
+        ge=0,
+        description="Days mentions are kept, for workspaces that set no period of their own (0: forever); at least "
+        "detection's history (28 days) plus 7.",
+    )
+    tombstone_days: int = Field(
+        180, ge=0, description="Days the dedup keys of a purged mention are kept, so that it is not imported again."
+    )
+    purge_batch_size: int = Field(
+        5000, ge=1, le=10_000, description="Mentions the purge deletes per transaction (and tombstones it forgets)."
+    )
+    purge_tick_seconds: float = Field(300.0, gt=0, description="How often the alert role looks for mentions to purge.")
 
     @field_validator("roles")
     @classmethod
@@ -177,6 +190,17 @@ class Settings(BaseSettings):
         if day not in {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"}:
             raise ValueError("report weekday must be a day in English (monday ... sunday) or off")
         return day
+
+    @field_validator("retention_days")
+    @classmethod
+    def _long_enough_for_detection(cls, value: int) -> int:
+        from app.retention import RetentionError, check_retention  # app.retention reads detection's defaults
+
+        try:
+            check_retention(value)
+        except RetentionError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("smtp_security")
     @classmethod

@@ -1,5 +1,5 @@
-"""Statistics, pure: local-time buckets (a DST day has 23 or 25 hours), which range to read from the 15-minute
-rollups and which from the raw mentions, counts gathered into buckets, and percentiles."""
+"""Statistics, pure: local-time buckets (a DST day has 23 or 25 hours), counts gathered into buckets, and percentiles.
+Which table answers which part of a range is app.stats_plan."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from app.detect import crisis_terms_of
-from app.storage.rollups import COUNTS, ROLLUP_SECONDS, bucket_of, is_on_bucket
+from app.storage.rollups import COUNTS
 
 Interval = Literal["minute", "hour", "day"]
 # The longest range each bucket size may cover: at most a few thousand buckets in one answer.
@@ -59,22 +59,6 @@ def bucket_bounds(since: datetime, until: datetime, interval: Interval, tz: Zone
 def _midnight(day: Any, tz: ZoneInfo) -> datetime:
     # A midnight skipped by a DST change (e.g. America/Santiago) is read with the old offset: the day starts at 01:00.
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-
-
-def read_plan(
-    since: datetime, until: datetime, bounds: list[datetime]
-) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
-    """Which part of [since, until) to read from the rollups, and which parts from the raw mentions.
-
-    Rollups serve the whole 15-minute buckets inside the range when every bucket boundary is on a 15-minute
-    boundary (minute buckets, or a historical offset such as Paris before 1911, read raw mentions instead)."""
-    inner = bounds[1:-1]
-    rollup_since = bucket_of(since) if is_on_bucket(since) else bucket_of(since) + timedelta(seconds=ROLLUP_SECONDS)
-    rollup_until = bucket_of(until)
-    if rollup_since >= rollup_until or not all(is_on_bucket(b) for b in inner):
-        return None, [(since, until)]
-    raw = [(a, b) for a, b in ((since, rollup_since), (rollup_until, until)) if a < b]
-    return (rollup_since, rollup_until), raw
 
 
 def zero_counts() -> dict[str, int]:

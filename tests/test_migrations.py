@@ -39,4 +39,4 @@ def test_migrated_schema_matches_the_code(database_url: str) -> None:
 
 
 def test_head_is_known() -> None:
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"

@@ -1,8 +1,10 @@
 """/api/v1/stats: volume over time, share of voice, top authors, sources and terms, incident response times.
 
 Counts agree with the mentions list (same brand, [since, until) on the publication time). Buckets are local to the
-workspace's time zone (or `tz`). Whole 15-minute periods are read from the rollups kept at ingest, the rest (minute
-buckets, the ragged ends of a range) from the mentions; `read_from` says which.
+workspace's time zone (or `tz`). Whole local days, UTC hours and 15-minute periods are read from the rollups kept at
+ingest, the rest (minute buckets, the ragged ends of a range) from the mentions; `read_from` says which. Rollups
+outlive the purge of old mentions (retention): before the workspace's `purged_before`, ragged ends are rounded out to
+whole 15-minute buckets, and minute buckets are refused.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ Since = Annotated[datetime, Query(description="Published (or opened) at or after
 Until = Annotated[datetime, Query(description="Published (or opened) before, ISO 8601 with a time zone")]
 Tz = Annotated[str | None, Query(max_length=64, description="IANA time zone of the buckets; default: the workspace's")]
 MAX_TOP = 100
+READ_FROM = (
+    "What was read, coarsest first: `daily_rollups` (local days of the workspace), `hourly_rollups` (UTC hours), "
+    "`rollups` (15 minutes), `mentions` (ragged ends); `rounded_to_15_minutes` when an end before `purged_before` "
+    "was counted by whole 15-minute buckets"
+)
+PURGED = "Mentions published before this were purged (retention); their counts live on in the rollups"
 
 
 class VolumeBucket(BaseModel):
@@ -50,7 +58,8 @@ class VolumeOut(BaseModel):
     timezone: str
     since: datetime
     until: datetime
-    read_from: list[str] = Field(description="`rollups` (15-minute counts kept at ingest) and/or `mentions`")
+    read_from: list[str] = Field(description=READ_FROM)
+    purged_before: datetime | None = Field(description=PURGED)
     total: VolumeBucket
     buckets: list[VolumeBucket]
 
@@ -75,7 +84,8 @@ class ShareOut(BaseModel):
     timezone: str
     since: datetime
     until: datetime
-    read_from: list[str]
+    read_from: list[str] = Field(description=READ_FROM)
+    purged_before: datetime | None = Field(description=PURGED)
     mentions: int = Field(description="Brand mentions: a mention of two brands counts for each")
     brands: list[BrandShare]
     buckets: list[ShareBucket]
@@ -132,6 +142,18 @@ def _zone(conn: sa.Connection, workspace_id: int, tz: str | None) -> ZoneInfo:
         raise Problem(422, "Invalid request", f"tz: unknown time zone {name!r}; use an IANA name") from None
 
 
+def _purged_before(conn: sa.Connection, workspace_id: int, since: datetime, interval: str | None) -> datetime | None:
+    horizon = get_workspace_by_id(conn, workspace_id=workspace_id)["purged_before"]  # type: ignore[index]
+    if interval == "minute" and horizon is not None and since < horizon:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"minute buckets are counted from the mentions themselves, and those published before "
+            f"{horizon.isoformat()} were purged (the workspace's retention); use hour or day buckets there",
+        )
+    return horizon
+
+
 def _own_brand(conn: sa.Connection, workspace_id: int, brand_id: int) -> None:
     if get_brand(conn, workspace_id=workspace_id, brand_id=brand_id) is None:
         raise not_found("brand", brand_id)
@@ -156,6 +178,7 @@ def volume(
     _range(since, until, interval)
     zone = _zone(conn, workspace_id, tz)
     _own_brand(conn, workspace_id, brand)
+    horizon = _purged_before(conn, workspace_id, since, interval)
     bounds = stats.bucket_bounds(since, until, interval, zone)
     cells, read_from = store.range_cells(
         conn, workspace_id=workspace_id, since=since, until=until, bounds=bounds, brand_id=brand
@@ -171,6 +194,7 @@ def volume(
         since=since,
         until=until,
         read_from=read_from,
+        purged_before=horizon,
         total=_volume_bucket(since, until, total, zone),
         buckets=[_volume_bucket(a, b, c, zone) for a, b, c in zip(bounds, bounds[1:], buckets, strict=False)],
     )
@@ -203,6 +227,7 @@ def share_of_voice(
     `interval`, per local bucket."""
     _range(since, until, interval or "day")
     zone = _zone(conn, workspace_id, tz)
+    horizon = _purged_before(conn, workspace_id, since, interval)
     bounds = stats.bucket_bounds(since, until, interval, zone) if interval else [since, until]
     cells, read_from = store.range_cells(conn, workspace_id=workspace_id, since=since, until=until, bounds=bounds)
     brand_rows = store.workspace_brands(conn, workspace_id=workspace_id)
@@ -220,6 +245,7 @@ def share_of_voice(
         since=since,
         until=until,
         read_from=read_from,
+        purged_before=horizon,
         mentions=total,
         brands=shares,
         buckets=buckets,
@@ -237,7 +263,8 @@ def top(
     limit: Annotated[int, Query(ge=1, le=MAX_TOP)] = 10,
 ) -> TopOut:
     """A brand's top authors (mentions, max reach, negative ones), sources, or terms (crisis terms found in the
-    mentions' risk reasons, and the brand's query terms they matched: `limit` of each kind), read from the mentions."""
+    mentions' risk reasons, and the brand's query terms they matched: `limit` of each kind), read from the mentions:
+    mentions purged by the workspace's retention are not counted."""
     _range(since, until, "hour")
     _own_brand(conn, workspace_id, brand)
     where = {"workspace_id": workspace_id, "brand_id": brand, "since": since, "until": until}

@@ -12,6 +12,7 @@ from app.cli.curation import labels_group, rollups_group
 from app.cli.detection import backtest_cmd
 from app.cli.mentions import collect_cmd, import_cmd, score_cmd
 from app.cli.reports import report_cmd
+from app.cli.retention import purge_cmd
 from app.cli.setup import config_group, sources_group
 
 
@@ -58,5 +59,6 @@ for command in (
     labels_group,
     rollups_group,
     report_cmd,
+    purge_cmd,
 ):
     main.add_command(command)

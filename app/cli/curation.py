@@ -11,7 +11,7 @@ import click
 from app.cli.common import load_settings, migrated_engine
 from app.db import reading, writing
 from app.storage.curation import corrected_mentions
-from app.storage.rollups import rebuild_all_rollups
+from app.storage.rollups import rebuild_every_rollup
 from app.storage.workspaces import get_workspace
 
 
@@ -63,17 +63,19 @@ def labels_export(out: Path | None, workspace: str | None) -> None:
 
 @click.group("rollups")
 def rollups_group() -> None:
-    """The 15-minute mention counts behind the statistics."""
+    """The mention counts behind the statistics (15-minute, hourly and daily rollups)."""
 
 
 @rollups_group.command("rebuild")
 def rollups_rebuild() -> None:
-    """Recount every brand's rollups from the stored mentions (after a restore or a manual change in the database)."""
+    """Recount every brand's rollups from the stored mentions (after a restore or a manual change in the database):
+    the 15-minute rows from the mentions, the hourly and daily ones from those. Periods before a workspace's purge
+    horizon keep their counts: their mentions are gone, the rollups are all that is left of them."""
     settings = load_settings()
     engine = migrated_engine(settings)
     try:
         with writing(engine) as conn:
-            rebuild_all_rollups(conn)
+            rebuild_every_rollup(conn)
     finally:
         engine.dispose()
     click.echo("rollups rebuilt")

@@ -58,6 +58,8 @@ workspaces = sa.Table(
     # Office hours, holidays and the daily digest hour (app.alerting.AlertingSpec), in the workspace's zone.
     sa.Column("alerting", sa.JSON, nullable=False, server_default=sa.text("'{}'")),
     _created(),
+    sa.Column("retention_days", sa.Integer, nullable=True),  # NULL: VIGIE_RETENTION_DAYS; 0: forever (app.retention)
+    sa.Column("purged_before", UTCDateTime(), nullable=True),  # every mention published before it was purged
 )
 
 brands = sa.Table(
@@ -169,9 +171,7 @@ mention_brands = sa.Table(
 )
 sa.Index("ix_mention_brands_brand", mention_brands.c.brand_id, mention_brands.c.mention_id)
 
-# Counts of each brand's mentions per 15-minute bucket of publication time (UTC), kept up to date at ingest, so that
-# statistics over weeks read a few thousand rows instead of every mention. 15 minutes, not an hour: every UTC offset
-# in use is a multiple of 15 minutes (India +05:30, Nepal +05:45), so a local hour or day is always whole buckets.
+# Each brand's mentions per 15-minute UTC bucket (a local day in any zone is whole ones): kept at ingest, never purged.
 mention_rollups = sa.Table(
     "mention_rollups",
     metadata,

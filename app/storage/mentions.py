@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db.schema import brands, mention_brands, mentions
+from app.storage.rollup_levels import rollup_scopes
 from app.storage.rollups import add_to_rollups
+from app.storage.tombstones import tombstoned_keys
 
 _LOOKUP_CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
@@ -34,19 +36,39 @@ def existing_keys(
     canonical_urls: Iterable[str | None],
     content_hashes: Iterable[str | None],
 ) -> tuple[set[str], set[str], set[str]]:
-    """Which of these dedup keys are already stored: (external ids of this source, URLs, content hashes)."""
+    """Which of these dedup keys are already stored, or were and left a tombstone when their mention was purged:
+    (external ids of this source, URLs, content hashes)."""
+    external_ids, canonical_urls, content_hashes = list(external_ids), list(canonical_urls), list(content_hashes)
     in_source = mentions.c.source_id == source_id
     in_workspace = mentions.c.workspace_id == workspace_id
+    buried = tombstoned_keys(
+        conn,
+        workspace_id=workspace_id,
+        source_id=source_id,
+        external_ids=external_ids,
+        canonical_urls=canonical_urls,
+        content_hashes=content_hashes,
+    )
     return (
-        _existing(conn, mentions.c.external_id, in_source, external_ids),
-        _existing(conn, mentions.c.canonical_url, in_workspace, canonical_urls),
-        _existing(conn, mentions.c.content_hash, in_workspace, content_hashes),
+        _existing(conn, mentions.c.external_id, in_source, external_ids) | buried[0],
+        _existing(conn, mentions.c.canonical_url, in_workspace, canonical_urls) | buried[1],
+        _existing(conn, mentions.c.content_hash, in_workspace, content_hashes) | buried[2],
     )
 
 
 def _insert_ignoring_duplicates(conn: sa.Connection) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(mentions).on_conflict_do_nothing().returning(mentions.c.id)
+
+
+def _past_horizon(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[bool]:
+    """Whether each row was published before its workspace's purge horizon. The workspaces are read FOR SHARE: the
+    horizon (and the time zone of the daily rollups) cannot move until this transaction ends."""
+    scopes = rollup_scopes(conn, workspace_ids={row["workspace_id"] for row in rows}, lock=True)
+    horizons = {workspace_id: scope.purged_before for workspace_id, scope in scopes.items()}
+    return [
+        (horizon := horizons.get(row["workspace_id"])) is not None and row["published_at"] < horizon for row in rows
+    ]
 
 
 def insert_mention(conn: sa.Connection, *, row: dict[str, Any], brand_terms: dict[int, list[str]]) -> int | None:
@@ -62,13 +84,20 @@ def insert_mentions(
     unique key says it is already there.
 
     Rows that are already stored return nothing, so ids are matched to rows by their (source_id,
-    external_id) key; of two rows with the same key, the first is stored and the second is a duplicate.
+    external_id) key; of two rows with the same key, the first is stored and the second is a duplicate. A row
+    published before its workspace's purge horizon is not stored either (None): that period is closed, its
+    statistics are the rollups kept when its mentions were purged, and the purge would delete it again at once.
     """
     if not rows:
         return []
+    expired = _past_horizon(conn, rows)
+    storable = [row for row, old in zip(rows, expired, strict=True) if not old]
     stmt = _insert_ignoring_duplicates(conn).returning(mentions.c.source_id, mentions.c.external_id)
-    stored = {(source_id, external_id): id_ for id_, source_id, external_id in conn.execute(stmt, rows)}
-    ids = [stored.pop((row["source_id"], row["external_id"]), None) for row in rows]
+    stored = {(s, e): id_ for id_, s, e in conn.execute(stmt, storable)} if storable else {}
+    ids = [
+        None if old else stored.pop((row["source_id"], row["external_id"]), None)
+        for row, old in zip(rows, expired, strict=True)
+    ]
     links = [
         {"mention_id": mention_id, "brand_id": brand_id, "matched_terms": terms}
         for mention_id, by_brand in zip(ids, brand_terms, strict=True)

@@ -1,5 +1,6 @@
 """Mention rollups: each brand's mention counts per 15-minute bucket (UTC), added to at ingest and rebuilt from the
-mentions when they go away (a deleted source), so that statistics over weeks never scan every mention."""
+mentions when they go away (a deleted source), so that statistics over weeks never scan every mention. The hourly
+and daily levels (app.storage.rollup_levels) follow every change; periods already purged keep their counts."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db.schema import brands, mention_brands, mention_rollups, mentions
+from app.storage.rollup_levels import COUNTS, add_to_levels, derive_levels, rollup_scopes, upsert_counts
 
 ROLLUP_SECONDS = 15 * 60
-COUNTS = ("mentions", "negative", "neutral", "positive", "complaints", "risk_sum", "risk_max")
 _SENTIMENTS = ("negative", "neutral", "positive")
 
 
@@ -59,17 +59,8 @@ def add_to_rollups(conn: sa.Connection, *, rows: Iterable[tuple[dict[str, Any], 
         {"workspace_id": workspace_of[brand_id], "brand_id": brand_id, "bucket_start": at, **counts}
         for (brand_id, at), counts in sorted(cells.items())
     ]
-    conn.execute(_upsert(conn), values)
-
-
-def _upsert(conn: sa.Connection) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding to the counts: SQLite (≥ 3.24) and PostgreSQL both have it."""
-    postgres = conn.dialect.name == "postgresql"
-    stmt = (postgresql if postgres else sqlite).insert(mention_rollups)
-    greatest = sa.func.greatest if postgres else sa.func.max  # SQLite's two-argument max() is a scalar function
-    added = {name: mention_rollups.c[name] + stmt.excluded[name] for name in COUNTS if name != "risk_max"}
-    added["risk_max"] = greatest(mention_rollups.c.risk_max, stmt.excluded.risk_max)
-    return stmt.on_conflict_do_update(index_elements=["brand_id", "bucket_start"], set_=added)
+    conn.execute(upsert_counts(conn, mention_rollups), values)
+    add_to_levels(conn, cells=cells, workspace_of=workspace_of)
 
 
 def bucket_expression(conn: sa.Connection, column: sa.ColumnElement, seconds: int) -> sa.ColumnElement:
@@ -98,7 +89,21 @@ def count_columns() -> list[sa.ColumnElement]:
 def rebuild_rollups(
     conn: sa.Connection, *, brand_id: int, since: datetime | None = None, until: datetime | None = None
 ) -> None:
-    """Recount a brand's rollups from its stored mentions (every bucket, or the buckets touching [since, until))."""
+    """Recount a brand's rollups from its stored mentions (every bucket, or the buckets touching [since, until)), then
+    its hourly and daily rollups from the 15-minute ones. Buckets before the workspace's purge horizon keep their
+    counts: their mentions are gone, and a recount from what is left would lose them."""
+    workspace_id = conn.execute(sa.select(brands.c.workspace_id).where(brands.c.id == brand_id)).scalar_one()
+    scope = rollup_scopes(conn, workspace_ids=[workspace_id], lock=True)[workspace_id]
+    horizon = scope.purged_before
+    recount_since = since if horizon is None or (since is not None and since >= horizon) else horizon
+    if recount_since is None or until is None or recount_since < until:
+        _recount_quarters(conn, brand_id=brand_id, since=recount_since, until=until)
+    derive_levels(conn, brand_id=brand_id, scope=scope, since=since, until=until)
+
+
+def _recount_quarters(
+    conn: sa.Connection, *, brand_id: int, since: datetime | None = None, until: datetime | None = None
+) -> None:
     bucket = bucket_expression(conn, mentions.c.published_at, ROLLUP_SECONDS).label("bucket_start")
     select = (
         sa.select(mentions.c.workspace_id, mention_brands.c.brand_id, bucket, *count_columns())
@@ -121,8 +126,15 @@ def rebuild_rollups(
 
 
 def rebuild_all_rollups(conn: sa.Connection) -> None:
-    """Recount the rollups of every brand (the migration that adds them; `vigie` admin repairs)."""
-    for brand_id in conn.execute(sa.select(brands.c.id).order_by(brands.c.id)).scalars():
+    """Recount the 15-minute rollups of every brand from the mentions: migration 0007, which predates the other
+    levels and the purge (`vigie rollups rebuild` uses `rebuild_every_rollup`)."""
+    for brand_id in conn.execute(sa.select(brands.c.id).order_by(brands.c.id)).scalars().all():
+        _recount_quarters(conn, brand_id=brand_id)
+
+
+def rebuild_every_rollup(conn: sa.Connection) -> None:
+    """Recount every brand's rollups at every level (`vigie rollups rebuild`), purged periods kept as they are."""
+    for brand_id in conn.execute(sa.select(brands.c.id).order_by(brands.c.id)).scalars().all():
         rebuild_rollups(conn, brand_id=brand_id)
 
 

@@ -1,6 +1,7 @@
-"""Statistics queries: counts from the 15-minute rollups or from the raw mentions (counted alike), top authors,
-sources and terms, and incident response times. Ranges are [since, until) on the publication time, as in the
-mentions list, so that a count here is the number of mentions the list returns."""
+"""Statistics queries: counts from the daily, hourly and 15-minute rollups or from the raw mentions (counted alike),
+top authors, sources and terms, and incident response times. Ranges are [since, until) on the publication time, as in
+the mentions list, so that a count here is the number of mentions the list returns (before the purge horizon: what the
+list returned before the purge)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import stats
+from app.db.retention_schema import mention_rollups_daily, mention_rollups_hourly
 from app.db.schema import UTCDateTime, brands, incidents, mention_brands, mention_rollups, mentions, sources
+from app.stats_plan import ReadPlan, plan_reads
+from app.storage.rollup_levels import rollup_scopes
 from app.storage.rollups import COUNTS, bucket_expression, count_columns
 
 RAW_CELL_SECONDS = 60  # raw mentions are counted per minute: the smallest bucket the API offers
@@ -23,20 +27,25 @@ def _in_range(workspace_id: int, brand_id: int | None, since: datetime, until: d
     return where
 
 
+LEVEL_TABLES = {"day": mention_rollups_daily, "hour": mention_rollups_hourly, "quarter": mention_rollups}
+
+
 def rollup_cells(
-    conn: sa.Connection, *, workspace_id: int, since: datetime, until: datetime, brand_id: int | None = None
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    since: datetime,
+    until: datetime,
+    brand_id: int | None = None,
+    table: sa.Table = mention_rollups,
 ) -> list[dict[str, Any]]:
     """The rollup rows of the workspace (or of one brand) whose bucket starts in [since, until): `brand_id`,
-    `at` (the bucket's UTC start) and the counts."""
-    stmt = sa.select(
-        mention_rollups.c.brand_id, mention_rollups.c.bucket_start.label("at"), *(mention_rollups.c[n] for n in COUNTS)
-    ).where(
-        mention_rollups.c.workspace_id == workspace_id,
-        mention_rollups.c.bucket_start >= since,
-        mention_rollups.c.bucket_start < until,
+    `at` (the bucket's UTC start) and the counts; 15-minute rows unless `table` says another level."""
+    stmt = sa.select(table.c.brand_id, table.c.bucket_start.label("at"), *(table.c[n] for n in COUNTS)).where(
+        table.c.workspace_id == workspace_id, table.c.bucket_start >= since, table.c.bucket_start < until
     )
     if brand_id is not None:
-        stmt = stmt.where(mention_rollups.c.brand_id == brand_id)  # the primary key (brand_id, bucket_start)
+        stmt = stmt.where(table.c.brand_id == brand_id)  # the primary key (brand_id, bucket_start)
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
@@ -63,20 +72,30 @@ def range_cells(
     bounds: list[datetime],
     brand_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Counts of [since, until) for buckets `bounds`: whole 15-minute periods from the rollups, the rest from the
-    mentions; and which of the two were read (`rollups`, `mentions`)."""
-    rollup_range, raw_ranges = stats.read_plan(since, until, bounds)
-    cells, read_from = [], []
-    if rollup_range:
-        cells += rollup_cells(
-            conn, workspace_id=workspace_id, since=rollup_range[0], until=rollup_range[1], brand_id=brand_id
-        )
-        read_from.append("rollups")
-    for a, b in raw_ranges:
-        cells += raw_cells(conn, workspace_id=workspace_id, since=a, until=b, brand_id=brand_id)
-    if raw_ranges:
-        read_from.append("mentions")
-    return cells, read_from
+    """Counts of [since, until) for buckets `bounds`, each piece from the coarsest rollups that fit it (app.stats_plan)
+    and the ragged ends from the mentions; and what was read (`daily_rollups`, `hourly_rollups`, `rollups`, `mentions`,
+    and `rounded_to_15_minutes` when a ragged end lies before the purge horizon)."""
+    for _ in range(3):
+        scope = rollup_scopes(conn, workspace_ids=[workspace_id])[workspace_id]
+        days = stats.bucket_bounds(since, until, "day", scope.tz)
+        plan = plan_reads(since, until, bounds, days=days, purged_before=scope.purged_before)
+        cells = _read(conn, plan, workspace_id=workspace_id, brand_id=brand_id)
+        # PostgreSQL reads committed data statement by statement: a purge that moved the horizon meanwhile may have
+        # taken mentions the plan read raw. Plan again with the new horizon (it moves once a day at most).
+        if rollup_scopes(conn, workspace_ids=[workspace_id])[workspace_id].purged_before == scope.purged_before:
+            break
+    return cells, plan.read_from
+
+
+def _read(conn: sa.Connection, plan: ReadPlan, *, workspace_id: int, brand_id: int | None) -> list[dict[str, Any]]:
+    cells: list[dict[str, Any]] = []
+    where = {"workspace_id": workspace_id, "brand_id": brand_id}
+    for level, table in LEVEL_TABLES.items():
+        for a, b in plan.ranges[level]:
+            cells += rollup_cells(conn, since=a, until=b, table=table, **where)
+    for a, b in plan.ranges["raw"]:
+        cells += raw_cells(conn, since=a, until=b, **where)
+    return cells
 
 
 def workspace_brands(conn: sa.Connection, *, workspace_id: int) -> list[dict[str, Any]]:

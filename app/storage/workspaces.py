@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from app.db.schema import utcnow, workspaces
 from app.storage import fetch_one
+from app.storage.rollup_levels import rederive_days
 
-WORKSPACE_FIELDS = ("language", "timezone", "crisis_terms", "ignored_terms", "alerting")
+WORKSPACE_FIELDS = ("language", "timezone", "crisis_terms", "ignored_terms", "alerting", "retention_days")
 
 
 def get_workspace(conn: sa.Connection, *, name: str) -> dict[str, Any] | None:
@@ -37,10 +38,14 @@ def ensure_workspace(conn: sa.Connection, *, name: str, **values: Any) -> dict[s
 
 
 def update_workspace(conn: sa.Connection, *, workspace_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
-    """Change the given fields of a workspace; None when it does not exist."""
+    """Change the given fields of a workspace; None when it does not exist. A new time zone re-derives its daily
+    rollups (local days) in the same transaction."""
     changes = {k: v for k, v in values.items() if k in WORKSPACE_FIELDS}
     if changes:
+        before = get_workspace_by_id(conn, workspace_id=workspace_id) if "timezone" in changes else None
         conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id).values(**changes))
+        if before is not None and before["timezone"] != changes["timezone"]:
+            rederive_days(conn, workspace_id=workspace_id)
     return get_workspace_by_id(conn, workspace_id=workspace_id)
 
 

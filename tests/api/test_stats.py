@@ -104,7 +104,7 @@ def _volume(client: TestClient, brand: int, since: datetime, until: datetime, **
 def test_day_buckets_count_what_the_mentions_list_returns(client: TestClient, world: dict) -> None:
     until = WEEK + timedelta(days=7, hours=1)  # Thursday 29 midnight in Paris (winter time)
     body = _volume(client, world["sncf"], WEEK, until, interval="day")
-    assert body["timezone"] == "Europe/Paris" and body["read_from"] == ["rollups"]
+    assert body["timezone"] == "Europe/Paris" and body["read_from"] == ["daily_rollups"]
     listed = _listed(client, brand=world["sncf"], since=_iso(WEEK), until=_iso(until))
     assert sum(b["mentions"] for b in body["buckets"]) == body["total"]["mentions"] == len(listed) == len(_sncf_times())
     assert body["total"]["max_risk"] == max(m["risk"] for m in listed)
@@ -120,7 +120,7 @@ def test_day_buckets_count_what_the_mentions_list_returns(client: TestClient, wo
 def test_ragged_ranges_read_rollups_and_mentions_and_still_agree(client: TestClient, world: dict) -> None:
     since, until = datetime(2026, 10, 23, 10, 7, 30, tzinfo=PARIS), datetime(2026, 10, 26, 18, 52, 10, tzinfo=UTC)
     hourly = _volume(client, world["sncf"], since, until, interval="hour")
-    assert hourly["read_from"] == ["rollups", "mentions"]
+    assert hourly["read_from"] == ["hourly_rollups", "rollups", "mentions"]
     assert hourly["buckets"][0]["start"] == "2026-10-23T10:00:00+02:00"
     listed = _listed(client, brand=world["sncf"], since=_iso(since), until=_iso(until))
     assert sum(b["mentions"] for b in hourly["buckets"]) == len(listed)
@@ -150,7 +150,8 @@ def test_the_day_paris_leaves_summer_time_has_25_hours(client: TestClient, world
 def test_kolkata_days_start_at_half_past_the_utc_hour(client: TestClient, world: dict) -> None:
     since, until = datetime(2026, 10, 23, tzinfo=KOLKATA), datetime(2026, 10, 27, tzinfo=KOLKATA)
     body = _volume(client, world["sncf"], since, until, interval="day", tz="Asia/Kolkata")
-    assert body["read_from"] == ["rollups"]  # +05:30 is whole 15-minute buckets
+    # Kolkata days are not the workspace's (Paris) days, and +05:30 is not whole hours: hours, and quarters at the ends.
+    assert body["read_from"] == ["hourly_rollups", "rollups"]
     assert body["buckets"][2]["start"] == "2026-10-25T00:00:00+05:30"
     expected = Counter(at.astimezone(KOLKATA).date().isoformat() for at in _sncf_times() if since <= at < until)
     assert {b["start"][:10]: b["mentions"] for b in body["buckets"]} == {d: expected[d] for d in sorted(expected)}
