@@ -213,6 +213,7 @@ def test_the_phone_layout_never_scrolls_sideways(live, browser, console) -> None
             "/health",
             "/brands",
             f"/brands/{live.brand['id']}",
+            "/reports",
         ):
             page.goto(f"{live.url}{path}")
             page.wait_for_load_state("load")
