@@ -1,13 +1,15 @@
 """A real HTTP server on 127.0.0.1 serving feeds to tests: conditional GET, redirects, slow and huge answers.
 
 Use it as a context manager: `with FeedServer() as server: server.add("/feed.xml", body, etag='"v1"')`,
-then fetch `server.url("/feed.xml")` and look at `server.hits(...)`, `server.requests`.
+then fetch `server.url("/feed.xml")` and look at `server.hits(...)`, `server.requests`. `add_dynamic` serves a
+feed that changes from one request to the next (the body is made per request by the test's function).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -26,6 +28,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     started: float  # time.monotonic()
     ended: float = 0.0
+    number: int = 0  # the n-th request to this path (0-based)
 
 
 @dataclass(slots=True)
@@ -38,6 +41,13 @@ class _Route:
     delay: float = 0.0
     stream_bytes: int | None = None  # set for add_stream routes
     trickle: float = 0.0  # seconds between two stream chunks (a server that sends slowly but never stops)
+    render: Callable[[int], bytes] | None = None  # set for add_dynamic routes: the body of the n-th request
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) overflows when a few dozen fetchers connect at once; the kernel then drops
+    # SYNs and clients retry a second later, which would show up as scheduling delays that are not Vigie's.
+    request_queue_size = 128
 
 
 class FeedServer:
@@ -47,6 +57,7 @@ class FeedServer:
         self._routes: dict[str, _Route] = {}
         self._failures: dict[str, tuple[int, dict[str, str]]] = {}
         self._requests: list[RecordedRequest] = []
+        self._counts: dict[str, int] = {}
         self._active: dict[str, int] = {}
         self._max_active: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -59,7 +70,7 @@ class FeedServer:
     def start(self) -> FeedServer:
         """Bind and start serving; `with FeedServer() as server` calls this."""
         handler = type("FeedHandler", (_FeedHandler,), {"feed_server": self})
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd = _Server(("127.0.0.1", 0), handler)
         # Handler threads are joined by server_close() (no daemon threads): nothing outlives the server.
         httpd.daemon_threads = False
         httpd.block_on_close = True
@@ -120,6 +131,25 @@ class FeedServer:
         with self._lock:
             self._routes[path] = route
 
+    def add_dynamic(
+        self,
+        path: str,
+        render: Callable[[int], bytes],
+        *,
+        content_type: str = "application/rss+xml",
+        delay: float = 0.0,
+    ) -> None:
+        """Serve at `path` the body `render(n)` for its n-th request (0-based), made once `delay` has passed:
+        a feed that changes between fetches. `render` runs in the server's handler threads."""
+        route = _Route(headers={"Content-Type": content_type}, delay=delay, render=render)
+        with self._lock:
+            self._routes[path] = route
+
+    def set_delay(self, path: str, delay: float) -> None:
+        """Change how long `path` makes its requests wait before answering."""
+        with self._lock:
+            self._routes[path].delay = delay
+
     def add_redirect(self, path: str, location: str, status: int = 301) -> None:
         """Answer `path` with a redirect to `location` (absolute or relative, sent as given)."""
         with self._lock:
@@ -168,6 +198,8 @@ class FeedServer:
         path = urlsplit(target).path or "/"
         record = RecordedRequest(method, path, target, headers, time.monotonic())
         with self._lock:
+            record.number = self._counts.get(path, 0)
+            self._counts[path] = record.number + 1
             self._requests.append(record)
             self._active[path] = self._active.get(path, 0) + 1
             self._max_active[path] = max(self._max_active.get(path, 0), self._active[path])
@@ -203,7 +235,7 @@ class _FeedHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         record = self.feed_server._begin(self.command, self.path, headers)
         try:
-            self._answer(record.path, headers)
+            self._answer(record, headers)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             pass  # the client gave up (size cap, timeout): expected in tests
         finally:
@@ -211,8 +243,8 @@ class _FeedHandler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def _answer(self, path: str, headers: dict[str, str]) -> None:
-        route, failure = self.feed_server._lookup(path)
+    def _answer(self, record: RecordedRequest, headers: dict[str, str]) -> None:
+        route, failure = self.feed_server._lookup(record.path)
         if failure is not None:
             self._send(failure[0], {"Content-Type": "text/plain", **failure[1]}, b"failure")
         elif route is None:
@@ -221,6 +253,8 @@ class _FeedHandler(BaseHTTPRequestHandler):
             return  # the server is shutting down: drop the connection
         elif route.stream_bytes is not None:
             self._stream(route)
+        elif route.render is not None:
+            self._send(200, route.headers, route.render(record.number))
         elif _not_modified(route, headers):
             self._send(304, self._validators(route), b"")
         else:
