@@ -10,6 +10,7 @@ folder (see tests/web/conftest.py), which CI keeps.
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -249,6 +250,17 @@ def test_a_mention_carrying_script_or_an_img_onerror_stays_inert(live, page, con
     for path in (f"/brands/{live.brand['id']}", f"/mentions?q={XSS_IMG}"):  # the second one reflects the query
         page.goto(f"{live.url}{path}")
         inert(page, console, where=path, shows_text=False)
+
+    # The report of these days lists the riskiest mentions: the same text, escaped there too.
+    today = date.today()
+    with live.api() as api:
+        period = {"since": str(today - timedelta(days=2)), "until": str(today + timedelta(days=1))}
+        report = api.post("/api/v1/reports", json=period)
+    assert report.status_code == 201, report.text
+    path = f"/api/v1/reports/{report.json()['id']}.html?disposition=inline"
+    page.goto(f"{live.url}{path}")
+    inert(page, console, where=path, shows_text=False)
+    assert XSS_SCRIPT in page.inner_text("body"), f"{path}: the mention's text is not shown as written"
 
 
 def inert(page: Any, console: Console, *, where: str, shows_text: bool = True) -> None:
