@@ -23,7 +23,7 @@ from app.messages import incident_message, message_to_dict, new_message_id
 from app.settings import Settings
 from app.storage import delivery as store
 from app.storage.brands import brand_name
-from app.storage.incidents import get_incident, list_events, live_incident_ids
+from app.storage.incidents import get_incident, list_events, live_incident_ids, lock_incident_for_routing
 from app.storage.workspaces import get_workspace_by_id
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,26 @@ def route_change(conn: sa.Connection, *, incident: dict[str, Any], settings: Set
 
 def route_due(conn: sa.Connection, *, settings: Settings, now: datetime) -> int:
     """Re-plan every incident whose route timer is up (group wait, reminder, escalation, end of a mute)."""
+    # Every alert worker wakes the same due timers: skip an incident another transaction holds (it is being
+    # routed or changed, which routes it); its timer stays due until someone has planned it.
     return sum(
-        _route_one(conn, workspace_id=w, incident_id=i, settings=settings, now=now)
+        _route_one(conn, workspace_id=w, incident_id=i, settings=settings, now=now, skip_locked=True)
         for w, i in store.incidents_to_wake(conn, now=now)
     )
 
 
-def _route_one(conn: sa.Connection, *, workspace_id: int, incident_id: int, settings: Settings, now: datetime) -> int:
+def _route_one(
+    conn: sa.Connection,
+    *,
+    workspace_id: int,
+    incident_id: int,
+    settings: Settings,
+    now: datetime,
+    skip_locked: bool = False,
+) -> int:
+    # The lock comes first, so that the notification log read next is the one the previous planner committed.
+    if not lock_incident_for_routing(conn, incident_id=incident_id, skip_locked=skip_locked):
+        return 0
     workspace = get_workspace_by_id(conn, workspace_id=workspace_id)
     incident = get_incident(conn, workspace_id=workspace_id, incident_id=incident_id)
     if workspace is None or incident is None:

@@ -183,6 +183,16 @@ def lock_brand_for_detection(conn: sa.Connection, *, brand_id: int) -> bool:
     return conn.execute(stmt).first() is not None
 
 
+def lock_incident_for_routing(conn: sa.Connection, *, incident_id: int, skip_locked: bool) -> bool:
+    """Take the incident's row lock for this transaction (PostgreSQL), so that two workers never plan its routes
+    at once (each would read the same notification log and page again); with `skip_locked`, False at once
+    when another transaction holds it. SQLite write transactions are already serial."""
+    if conn.dialect.name != "postgresql":
+        return True
+    stmt = sa.select(incidents.c.id).where(incidents.c.id == incident_id).with_for_update(skip_locked=skip_locked)
+    return conn.execute(stmt).first() is not None
+
+
 def live_incident_ids(conn: sa.Connection, *, workspace_id: int) -> list[int]:
     """The workspace's open and acknowledged incidents, oldest first."""
     stmt = sa.select(incidents.c.id).where(incidents.c.workspace_id == workspace_id, incidents.c.status != "resolved")
