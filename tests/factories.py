@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.db import writing
 from app.specs import BrandSpec, SourceSpec
 from app.storage.brands import create_brand
+from app.storage.incidents import add_event, create_incident, link_mentions
 from app.storage.sources import create_source
 from app.storage.workspaces import ensure_workspace
 from collectors.base import MentionDraft
@@ -41,3 +42,44 @@ def draft(n: int, text: str, **kw: Any) -> MentionDraft:
     }
     values.update(kw)
     return MentionDraft(**values)
+
+
+def store_incident(
+    engine: sa.Engine,
+    *,
+    brand_id: int,
+    at: datetime,
+    workspace_id: int = 1,
+    kind: str = "storm",
+    severity: str = "critical",
+    status: str = "open",
+    dedup_key: str | None = None,
+    explanation: str = "Score 87 — 340 mentions/h vs 25 expected",
+    mention_ids: tuple[int, ...] | list[int] = (),
+) -> int:
+    """An incident opened at `at` with its "opened" event and its mentions, as detection writes it; its id."""
+    values = {
+        "workspace_id": workspace_id,
+        "brand_id": brand_id,
+        "kind": kind,
+        "dedup_key": dedup_key or f"{kind}:{brand_id}:{at.isoformat()}",
+        "status": status,
+        "severity": severity,
+        "score": 87,
+        "peak_score": 87,
+        "mention_count": len(mention_ids),
+        "peak_rate": 340.0,
+        "explanation": explanation,
+        "summary": {"score": 87},
+        "window_start": at,
+        "window_end": at,
+        "opened_at": at,
+        "updated_at": at,
+        "resolved_at": at if status == "resolved" else None,
+        "resolution": "handled" if status == "resolved" else None,
+    }
+    with writing(engine) as conn:
+        incident_id = create_incident(conn, values=values)
+        add_event(conn, incident_id=incident_id, type="opened", at=at, severity=severity, score=87, actor="vigie")
+        link_mentions(conn, incident_id=incident_id, mention_ids=list(mention_ids))
+    return incident_id

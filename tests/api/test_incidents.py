@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import writing
-from app.storage.incidents import add_event, create_incident, link_mentions
+from app.storage.incidents import add_event, create_incident
+from tests.factories import store_incident
 
 T0 = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
 
@@ -24,29 +25,10 @@ def _incident(
     mention_ids: tuple[int, ...] = (),
 ) -> int:
     at = T0 + timedelta(minutes=minutes)
-    values = {
-        "workspace_id": 1,
-        "brand_id": brand_id,
-        "kind": kind,
-        "dedup_key": key or f"{kind}:{brand_id}:{minutes}",
-        "status": "open",
-        "severity": severity,
-        "score": 87,
-        "peak_score": 87,
-        "mention_count": len(mention_ids),
-        "peak_rate": 340.0,
-        "explanation": "Score 87 — 340 mentions/h vs 25 expected",
-        "summary": {"score": 87},
-        "window_start": at,
-        "window_end": at,
-        "opened_at": at,
-        "updated_at": at,
-    }
-    with writing(engine) as conn:
-        incident_id = create_incident(conn, values=values)
-        add_event(conn, incident_id=incident_id, type="opened", at=at, severity=severity, score=87, actor="vigie")
-        link_mentions(conn, incident_id=incident_id, mention_ids=list(mention_ids))
-    return incident_id
+    key = key or f"{kind}:{brand_id}:{minutes}"
+    return store_incident(
+        engine, brand_id=brand_id, at=at, kind=kind, severity=severity, dedup_key=key, mention_ids=mention_ids
+    )
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from app.api import create_app
 from app.db import reading, writing
 from app.db.schema import deliveries, utcnow
 from app.storage import delivery as delivery_store
-from app.storage.incidents import add_event, create_incident
 from app.storage.workspaces import get_workspace
 from tests.api.conftest import bearer, make_key
+from tests.factories import store_incident
 
 
 @pytest.fixture
@@ -40,27 +40,8 @@ def _created(response: Any) -> dict[str, Any]:
 def _storm(engine, workspace_id: int, brand_id: int) -> int:
     """A live storm incident of workspace A, as detection writes it."""
     at = utcnow() - timedelta(minutes=1)
-    values = {
-        "workspace_id": workspace_id,
-        "brand_id": brand_id,
-        "kind": "storm",
-        "dedup_key": f"storm:{brand_id}",
-        "status": "open",
-        "severity": "critical",
-        "score": 87,
-        "peak_score": 87,
-        "mention_count": 0,
-        "explanation": "Score 87 — 340 mentions/h contre 25 attendues",
-        "summary": {"score": 87},
-        "window_start": at,
-        "window_end": at,
-        "opened_at": at,
-        "updated_at": at,
-    }
-    with writing(engine) as conn:
-        incident_id = create_incident(conn, values=values)
-        add_event(conn, incident_id=incident_id, type="opened", at=at, severity="critical", score=87, actor="vigie")
-    return incident_id
+    explanation = "Score 87 — 340 mentions/h contre 25 attendues"
+    return store_incident(engine, workspace_id=workspace_id, brand_id=brand_id, at=at, explanation=explanation)
 
 
 def _delivery(engine, workspace_id: int, incident_id: int, channel_id: int) -> int:

@@ -8,36 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import writing
 from app.db.schema import utcnow
-from app.storage.incidents import add_event, create_incident
+from tests.factories import store_incident
 
 
 def open_incident(engine, *, brand_id: int, severity: str = "critical") -> int:
     """A live storm incident opened a minute ago, as detection writes it."""
     at = utcnow() - timedelta(minutes=1)
-    values = {
-        "workspace_id": 1,
-        "brand_id": brand_id,
-        "kind": "storm",
-        "dedup_key": f"storm:{brand_id}",
-        "status": "open",
-        "severity": severity,
-        "score": 87,
-        "peak_score": 87,
-        "mention_count": 0,
-        "peak_rate": 340.0,
-        "explanation": "Score 87 — 340 mentions/h vs 25 expected",
-        "summary": {"score": 87},
-        "window_start": at,
-        "window_end": at,
-        "opened_at": at,
-        "updated_at": at,
-    }
-    with writing(engine) as conn:
-        incident_id = create_incident(conn, values=values)
-        add_event(conn, incident_id=incident_id, type="opened", at=at, severity=severity, score=87, actor="vigie")
-    return incident_id
+    return store_incident(engine, brand_id=brand_id, at=at, severity=severity, dedup_key=f"storm:{brand_id}")
 
 
 def _at(text: str) -> datetime:

@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from app.db import writing
 from app.db.schema import utcnow
-from app.storage.incidents import add_event, create_incident, link_mentions, update_incident
 from tests.api.conftest import bearer, make_key
+from tests.factories import store_incident
 from tests.web.signin import sign_in, web_client
 
 CRISIS = "Scandale chez Orange : fuite de données, remboursez-moi, j'appelle un avocat"
@@ -19,32 +18,12 @@ HOSTILE = 'Orange <script>window.__xss=1</script> <img src=x onerror="window.__x
 
 
 def _incident(engine, *, brand_id: int, severity: str, minutes_ago: int, mention_ids=(), status="open") -> int:
+    explanation = f"Score 80 — 120 mentions/h vs 4 expected ({severity}, {minutes_ago} min)"
     at = utcnow() - timedelta(minutes=minutes_ago)
-    values = {
-        "workspace_id": 1,
-        "brand_id": brand_id,
-        "kind": "storm",
-        "dedup_key": f"storm:{brand_id}:{minutes_ago}",
-        "status": status,
-        "severity": severity,
-        "score": 80,
-        "peak_score": 80,
-        "mention_count": len(mention_ids),
-        "peak_rate": 120.0,
-        "explanation": f"Score 80 — 120 mentions/h vs 4 expected ({severity}, {minutes_ago} min)",
-        "summary": {"score": 80},
-        "window_start": at,
-        "window_end": at,
-        "opened_at": at,
-        "updated_at": at,
-    }
-    with writing(engine) as conn:
-        incident_id = create_incident(conn, values=values)
-        add_event(conn, incident_id=incident_id, type="opened", at=at, severity=severity, score=80, actor="vigie")
-        link_mentions(conn, incident_id=incident_id, mention_ids=list(mention_ids))
-        if status == "resolved":
-            update_incident(conn, incident_id=incident_id, values={"resolved_at": utcnow(), "resolution": "handled"})
-    return incident_id
+    return store_incident(
+        engine, brand_id=brand_id, at=at, severity=severity, status=status, explanation=explanation,
+        mention_ids=mention_ids,
+    )
 
 
 @pytest.fixture
