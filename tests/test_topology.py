@@ -39,8 +39,9 @@ ADMIN_KEY = "vg_topology_test_admin_key_0123456789abcdef"
 N_SOURCES = 500
 INTERVAL = 30  # seconds: the shortest interval a source may have (app.specs.MIN_INTERVAL_SECONDS)
 LEASE = 20  # VIGIE_LEASE_SECONDS (fetches are capped at 10 s: VIGIE_FETCH_TOTAL_TIMEOUT must be shorter)
-DELIVERY_LEASE = 18  # VIGIE_DELIVERY_LEASE_SECONDS (a send is capped at 15 s: VIGIE_DELIVERY_TIMEOUT, the time
+DELIVERY_LEASE = 12  # VIGIE_DELIVERY_LEASE_SECONDS (a send is capped at 10 s: VIGIE_DELIVERY_TIMEOUT, the time
 # the test has to kill the sender of the page the receiver sits on, before that sender gives up on it)
+GROUP_WAIT = 30  # the route's group_wait: the first page waits for the storm to grow (the shortest allowed)
 SLOW = range(470, 500)  # sources whose fetch takes 6 s: refreshed at the kill, so that the victim holds some
 SLOW_SECONDS = 6.0
 STORM_FEEDS = list(range(0, 300, 10))  # 30 feeds carry the storm; each storm item is in 3 of them
@@ -109,10 +110,10 @@ def _env(database_url: str, public_url: str) -> dict[str, str]:
         VIGIE_FETCH_READ_TIMEOUT="9",
         VIGIE_FETCH_TOTAL_TIMEOUT="10",
         VIGIE_DETECT_TICK_SECONDS="1",
-        VIGIE_ROUTE_TICK_SECONDS="1",
+        VIGIE_ROUTE_TICK_SECONDS="0.2",  # every worker wakes the route timers often: races show
         VIGIE_DELIVER_TICK_SECONDS="0.5",
         VIGIE_DELIVERY_LEASE_SECONDS=str(DELIVERY_LEASE),
-        VIGIE_DELIVERY_TIMEOUT="15",
+        VIGIE_DELIVERY_TIMEOUT="10",
     )
     return env
 
@@ -148,6 +149,7 @@ def test_two_apis_and_three_workers_on_one_postgresql_share_the_work_and_lose_no
         try:
             feeds = Feeds(server, N_SOURCES, STORM_FEEDS, STORM_ITEMS, slow=dict.fromkeys(SLOW, SLOW_SECONDS))
             feeds.install()
+            feeds.start_storm()  # the storm is in 30 feeds from their first fetch on
             story = _run(clock, fleet, engine, feeds, receiver, ports, hooks, tmp_path)
             story["end"] = time.monotonic()  # from now on nothing is claimed; fetches under way finish
             _print_timeline(story)
@@ -169,10 +171,10 @@ def _run(clock, fleet, engine, feeds, receiver, ports, hooks, tmp_path) -> dict[
     """Set up, start the fleet, inject the storm, kill and restart the page's sender, acknowledge, and let
     three rounds of fetches happen. Returns what the checks need to know of the story."""
     urls = {name: (receiver.url(f"/{name}"), secret) for name, secret in hooks.items()}
-    config = write_config(tmp_path / "vigie.toml", feeds, interval=INTERVAL, hooks=urls)
+    config = write_config(tmp_path / "vigie.toml", feeds, interval=INTERVAL, group_wait=GROUP_WAIT, hooks=urls)
     for step in (["migrate"], ["config", "apply", str(config)]):  # the compose file's one-off `migrate`
         done = fleet.run_once(step, timeout=clock.left(60))
-        assert done.returncode == 0, f"vigie {' '.join(step)} failed:\n{done.stdout}"
+        assert done.returncode == 0, f"vigie {' '.join(step)} failed:\n{done.stdout}{done.stderr}"
     # As in docker-compose.yml, an API replica may run several uvicorn workers: the first one runs two.
     api = [*VIGIE, "serve", "--roles", "api", "--port"]
     apis = [fleet.start("api0", [*api, str(ports[0]), "--workers", "2"]), fleet.start("api1", [*api, str(ports[1])])]
@@ -182,23 +184,23 @@ def _run(clock, fleet, engine, feeds, receiver, ports, hooks, tmp_path) -> dict[
     story: dict[str, Any] = {"ready": time.monotonic(), "workers": workers, "apis": apis}
 
     everyone = lambda: len(_completed_fetches(feeds.server)) == N_SOURCES  # noqa: E731
-    _wait(clock, fleet, 45, "every source's first fetch", everyone)
-    feeds.start_storm()
-    story["storm"] = time.monotonic()
-    _wait(clock, fleet, INTERVAL + 25, "the first page of the storm at the receiver", lambda: receiver.requests)
+    _wait(clock, fleet, 50, "every source's first fetch", everyone)
+    story["first_round_over"] = time.monotonic()
+    _wait(clock, fleet, GROUP_WAIT + 20, "the first page of the storm at the receiver", lambda: receiver.requests)
     story["first_page"] = receiver.requests[0].received_at
     story.update(_kill_the_sender(clock, fleet, engine, receiver, ports[0]))
     time.sleep(2)
     story["restarted"] = fleet.start("worker3", worker)
 
+    # Counted as at least, not exactly: a duplicate page is reported by the checks, with what it duplicates.
     pending = sa.select(deliveries).where(deliveries.c.status != "delivered")
-    every_page = lambda: len(_rows(engine, sa.select(deliveries))) == 2 and not _rows(engine, pending)  # noqa: E731
+    every_page = lambda: len(_rows(engine, sa.select(deliveries))) >= 2 and not _rows(engine, pending)  # noqa: E731
     _wait(clock, fleet, DELIVERY_LEASE + 15, "both first pages delivered after the lease expired", every_page)
-    [incident] = _rows(engine, sa.select(incidents.c.id))
+    incident = _rows(engine, sa.select(incidents.c.id))[0]  # exactly one: see _check_incident
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     answer = httpx.post(f"http://127.0.0.1:{ports[1]}/api/v1/incidents/{incident['id']}/ack", headers=headers)
     assert answer.status_code == 200, answer.text
-    all_four = lambda: len(_rows(engine, sa.select(deliveries))) == 4 and not _rows(engine, pending)  # noqa: E731
+    all_four = lambda: len(_rows(engine, sa.select(deliveries))) >= 4 and not _rows(engine, pending)  # noqa: E731
     _wait(clock, fleet, 15, "both acknowledgements delivered", all_four)
 
     three = lambda: min(_completed_fetches(feeds.server).values()) >= 3  # noqa: E731

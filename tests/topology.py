@@ -234,7 +234,9 @@ def webhook_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
-def write_config(path: Path, feeds: Feeds, *, interval: int, hooks: dict[str, tuple[str, str]]) -> Path:
+def write_config(
+    path: Path, feeds: Feeds, *, interval: int, group_wait: int, hooks: dict[str, tuple[str, str]]
+) -> Path:
     """The monitoring config of the test, as a CM would write it: two brands, the sources, one webhook
     channel per entry of `hooks` (name -> (url, secret)) and one route paging them all."""
     lines = [
@@ -247,10 +249,11 @@ def write_config(path: Path, feeds: Feeds, *, interval: int, hooks: dict[str, tu
     for name, (url, secret) in hooks.items():
         lines.append(f'[[channels]]\nname = "{name}"\nkind = "webhook"\nurl = "{url}"\nsecret = "{secret}"\n')
     channels = ", ".join(f'"{name}"' for name in hooks)
-    # group_interval far beyond the test: each (incident, event, reason) goes out at most once per channel.
+    # The first page waits for group_wait on a route timer, which every worker wakes: it must still go out
+    # once. group_interval is far beyond the test: each (incident, event, reason) goes out once per channel.
     lines.append(
         f'[[routes]]\nname = "astreinte"\nchannels = [{channels}]\nwhen = "always"\n'
-        'group_wait = 0\ngroup_interval = "1h"\nrepeat_interval = 0\n'
+        f'group_wait = {group_wait}\ngroup_interval = "1h"\nrepeat_interval = 0\n'
     )
     for n in range(feeds.n_sources):
         lines.append(f'[[sources]]\nname = "presse {n}"\nkind = "rss"\nurl = "{feeds.url(n)}"\ninterval = {interval}\n')
