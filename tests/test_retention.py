@@ -21,6 +21,7 @@ from app.cli import main
 from app.collect import CollectWorker
 from app.config_file import ConfigError, load_config
 from app.db import reading, writing
+from app.db.migrate import downgrade, upgrade
 from app.db.retention_schema import mention_rollups_daily, mention_rollups_hourly, mention_tombstones
 from app.db.schema import mention_rollups, mentions, source_runs, sources, workspaces
 from app.detect import mention_point
@@ -324,3 +325,14 @@ def test_a_retention_too_short_is_refused_in_the_config_file(tmp_path) -> None:
         load_config(path)
     path.write_text("[workspace]\nretention_days = 0\n", encoding="utf-8")
     assert load_config(path).workspace.retention_days == 0
+
+
+def test_the_migration_derives_hourly_and_daily_rollups_from_the_15_minute_ones(
+    database_url: str, engine, world
+) -> None:
+    before = _rollups(engine)
+    assert all(before)
+    engine.dispose()
+    downgrade(database_url, "0011")
+    upgrade(database_url)
+    assert _rollups(engine) == before

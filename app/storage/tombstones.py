@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db.retention_schema import mention_tombstones
+from app.db.schema import workspaces
 
 _LOOKUP_CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
@@ -70,6 +71,9 @@ def tombstoned_keys(
     content_hashes: Iterable[str | None],
 ) -> tuple[set[str], set[str], set[str]]:
     """Which of these dedup keys belonged to purged mentions: (external ids of this source, URLs, content hashes)."""
+    purged = sa.select(workspaces.c.purged_before).where(workspaces.c.id == workspace_id)
+    if conn.execute(purged).scalar() is None:
+        return set(), set(), set()  # never purged, so no tombstone: spare ingest the look-ups
     wanted = (
         {tombstone_key("external_id", v, source_id): v for v in external_ids if v is not None},
         {tombstone_key("canonical_url", v): v for v in canonical_urls if v is not None},
