@@ -41,7 +41,7 @@ class WorkspaceSpec(BaseModel):
     )
     alerting: AlertingSpec | None = Field(None, description="Office hours and digest; when absent, left as they are.")
     retention_days: int | None = Field(
-        None, description="Days mentions are kept (0: forever); when absent, left as it is (VIGIE_RETENTION_DAYS)."
+        None, le=36_500, description="Days mentions are kept (0: forever); absent: left as is (VIGIE_RETENTION_DAYS)."
     )
 
     @field_validator("retention_days")

@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         365,
         ge=0,
+        le=36_500,
         description="Days mentions are kept, for workspaces that set no period of their own (0: forever); at least "
         "detection's history (28 days) plus 7.",
     )

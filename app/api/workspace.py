@@ -54,6 +54,7 @@ class WorkspacePatch(BaseModel):
     )
     retention_days: int | None = Field(
         None,
+        le=36_500,
         description="Days mentions are kept (0: forever; null: back to the instance default). At least detection's "
         "history (28 days, or a brand's own history_days) plus 7.",
     )

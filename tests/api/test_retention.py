@@ -229,3 +229,8 @@ def test_a_retention_too_short_for_detection_is_refused_with_the_reason(client: 
     default = client.patch("/api/v1/workspace", json={"retention_days": None}).json()
     assert default["retention_days"] is None and default["effective_retention_days"] == 365
     assert client.patch("/api/v1/workspace", json={"language": "en"}).json()["retention_days"] is None
+
+
+def test_a_retention_beyond_a_century_is_refused(client: TestClient) -> None:
+    assert client.patch("/api/v1/workspace", json={"retention_days": 10**12}).status_code == 422
+    assert client.get("/api/v1/workspace").json()["retention_days"] is None
