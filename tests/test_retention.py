@@ -5,7 +5,11 @@ two workers purge together, and a purged item still listed by a feed must not co
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -57,6 +61,7 @@ TEXTS = [
     "Freebox en panne, coupure générale à Lyon, scandale",
 ]
 ROLLUP_TABLES = (mention_rollups, mention_rollups_hourly, mention_rollups_daily)
+VIGIE = [sys.executable, "-c", "from app.cli import main; main()"]
 
 
 @pytest.fixture
@@ -228,6 +233,23 @@ def test_two_purges_at_once_delete_each_mention_once(engine, settings, world: di
     assert not set(_published(engine, world["default"]["id"])) & expected
     assert _rollups(engine) == rollups
     assert _count(engine, mention_tombstones) == 3 * len(expected)
+
+
+@pytest.mark.slow
+def test_two_vigie_purge_processes_at_once_delete_each_mention_once(database_url: str, engine, world: dict) -> None:
+    rollups = _rollups(engine)
+    total = _count(engine, mentions)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env.update(VIGIE_DATABASE_URL=database_url, VIGIE_RETENTION_DAYS="70", VIGIE_PURGE_BATCH_SIZE="2")
+    processes = [subprocess.Popen([*VIGIE, "purge"], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    deleted = [int(n) for out in outputs for n in re.findall(r"deleted (\d+) mentions", out)]
+    assert len(deleted) == 4 and sum(deleted) == total - _count(engine, mentions) > 500
+    with reading(engine) as conn:
+        left = conn.execute(sa.select(mentions.c.published_at, workspaces.c.purged_before).join(workspaces)).all()
+    assert all(at >= horizon for at, horizon in left)
+    assert _rollups(engine) == rollups
 
 
 def test_tombstones_are_forgotten_after_their_own_retention(engine, settings, world: dict) -> None:
