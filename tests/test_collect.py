@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -193,3 +194,53 @@ def test_a_private_address_is_refused_unless_allowed(engine, settings, server) -
     assert report.status == "error" and "VIGIE_ALLOW_PRIVATE_URLS" in report.error
     assert server.hits("/feed.xml") == 0
     assert _source(engine, ids["Local"])["consecutive_errors"] == 1
+
+
+def test_one_tick_works_through_a_backlog_at_the_speed_of_the_fetches(engine, settings, server) -> None:
+    """Twelve sources due at once and two fetch slots: the tick refills each slot as soon as its fetch ends, so
+    the backlog does not wait for later ticks (two sources per tick period: 1,000 due sources took 10 minutes)."""
+    feeds = {}
+    for n in range(12):
+        server.add(f"/feed/{n}.xml", (RSS / "atom_blog.xml").read_bytes())
+        feeds[f"Feed {n}"] = server.url(f"/feed/{n}.xml")
+    _setup(engine, feeds)
+    settings.collect_concurrency = 2
+    settings.collect_tick_seconds = 60.0
+    w = CollectWorker(engine, settings)
+    try:
+        started = time.monotonic()
+        futures = w.tick()
+        returned = time.monotonic() - started
+        reports = [f.result(timeout=10) for f in futures]
+    finally:
+        w.close()
+    assert len(reports) == 12 and {r.status for r in reports} == {"ok"}
+    assert all(server.hits(f"/feed/{n}.xml") == 1 for n in range(12))
+    assert max(server.max_concurrency(f"/feed/{n}.xml") for n in range(12)) == 1
+    assert returned < 20, "the tick waited for its whole period although nothing more was due"
+
+
+def test_a_tick_whose_slots_stay_busy_returns_within_its_period(engine, settings, server) -> None:
+    body = (RSS / "atom_blog.xml").read_bytes()
+    server.add("/slow.xml", body, delay=3)
+    server.add("/next.xml", body)
+    ids = _setup(engine, {"Slow": server.url("/slow.xml"), "Next": server.url("/next.xml")})
+    with writing(engine) as conn:  # the slow source is claimed first
+        conn.execute(
+            sa.update(sources).where(sources.c.id == ids["Slow"]).values(due_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    settings.fetch_read_timeout = 5.0
+    settings.collect_concurrency = 1
+    settings.collect_tick_seconds = 1.0
+    w = CollectWorker(engine, settings)
+    try:
+        started = time.monotonic()
+        [slow] = w.tick()
+        assert time.monotonic() - started < 2.5, "the tick waited for the slow fetch to end"
+        assert server.hits("/next.xml") == 0  # left to a later tick
+        assert slow.result(timeout=10).status == "ok"
+        [after] = w.tick()
+        assert after.result(timeout=10).status == "ok"
+    finally:
+        w.close()
+    assert server.hits("/next.xml") == 1
