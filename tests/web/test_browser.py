@@ -191,6 +191,26 @@ def test_acknowledging_and_resolving_from_the_page_changes_the_incident_in_the_a
     no_page_errors(console)
 
 
+def test_the_on_call_cm_can_acknowledge_with_the_keyboard_alone(live, page, console) -> None:
+    incident = open_incident(live, crisis_mention("@clavier_seul"))
+    sign_in(page, live)
+    card(page, incident["id"]).wait_for()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip", "the first stop is the skip link"
+    page.keyboard.press("Enter")  # to the content, past the navigation
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('data-action')") == "ack":
+            break
+    else:
+        pytest.fail("Tab never reached the acknowledge button")
+    focus = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focus not in ("none", ""), "the focused button shows no focus ring"
+    page.keyboard.press("Enter")
+    wait_for(lambda: live.incident(incident["id"])["status"] == "acknowledged", 5, "acknowledged from the keyboard")
+    no_page_errors(console)
+
+
 # ---- d. the phone layout ---------------------------------------------------------------------------------------
 
 
