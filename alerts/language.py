@@ -17,6 +17,7 @@ nothing declared.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,8 +79,19 @@ class LanguageGuess:
         return {"lang": self.lang, "method": self.method, "confidence": conf, "letters": self.letters}
 
 
-@lru_cache(maxsize=16)
+_LOADING = threading.Lock()
+
+
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
+    # lru_cache alone lets every thread that misses load its own copy of the model (~70 MB each): the eight
+    # fetch threads of a collector that start ingesting at once on PostgreSQL took the process from ~230 MB to
+    # ~590 MB. The lock makes them wait for the one load; an uncontended acquire costs far less than a guess.
+    with _LOADING:
+        return _load_identifier(languages)
+
+
+@lru_cache(maxsize=16)
+def _load_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     # One identifier per language set, loaded once: loading the model takes ~0.3 s.
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     known = set(ident.labels)  # a workspace may list a code the model lacks: it can only be declared

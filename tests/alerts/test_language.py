@@ -3,7 +3,12 @@ languages only when clear, the declared language when reliable or when detection
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from py3langid.langid import LanguageIdentifier
 
 from alerts.language import detect_language, guess_language, normalize_declared, strip_noise
 
@@ -128,3 +133,26 @@ def test_function_words_only_decide_for_the_workspace_languages() -> None:
 def test_a_workspace_language_the_model_does_not_know_is_only_used_when_declared() -> None:
     assert detect_language("Encore un train annulé, merci la SNCF pour rien", languages=("fr", "xx")) == "fr"
     assert detect_language("ok", declared="xx", languages=("fr", "xx")) == "xx"
+
+
+def test_threads_that_start_at_once_load_the_language_model_once(monkeypatch) -> None:
+    """A collector's fetch threads start ingesting together: one loads the model, the others wait for it, rather
+    than each loading a copy of its own (~70 MB each)."""
+    loads = []
+    real = LanguageIdentifier.from_model_file
+
+    def counting(*args, **kwargs):
+        loads.append(1)
+        time.sleep(0.2)  # a slow load: every thread arrives while it is under way
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file", counting)
+    start = threading.Barrier(6)
+
+    def guess(_: int) -> str | None:
+        start.wait()
+        return detect_language("Le TGV Paris-Lyon a été supprimé ce matin", languages=("fr", "sv"))
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(guess, range(6))) == ["fr"] * 6
+    assert len(loads) == 1
