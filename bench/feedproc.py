@@ -3,13 +3,15 @@
 It is `tests/feedserver.py`'s FeedServer, unchanged, started in a spawned process so that serving feeds does
 not compete with the benchmark's own threads for one GIL. `setup(server, arg)` registers the routes in that
 process (it must be a module-level function: it is pickled by name); the parent gets the port and can ask for
-the number of requests served so far.
+the number of requests served so far. The feeds are bench/ingest.py's generated RSS items; `feed_document`
+can make one whose every answer carries new items.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import random
 import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -20,9 +22,35 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tests/ is not installed: the repository root makes `tests.feedserver` importable
     sys.path.insert(0, str(ROOT))
 
+from ingest import SITES, _item, _render  # noqa: E402
+
 from tests.feedserver import FeedServer  # noqa: E402
 
 Setup = Callable[[FeedServer, Any], None]
+TOKEN = b"@@N@@"  # in a changing feed, replaced by the request number: each answer carries new items
+
+
+def feed_document(rng: random.Random, i: int, items: int, *, changing: bool = False, ttl: bool = True) -> bytes:
+    """RSS bytes of feed `i` (bench/ingest.py's generator: French or English news, ~80% about the brands).
+
+    `changing`: ids, links and titles carry TOKEN, for `serve_changing` (new ids and a new content hash at every
+    request, so that ingest stores the items). `ttl=False` drops the feed's <ttl> (15 minutes), which would
+    otherwise space the checks of the source by 15 minutes whatever its interval."""
+    site, lang = SITES[i % len(SITES)], "fr" if i % 5 < 3 else "en"
+    made = [_item(rng, lang, i, n, site) for n in range(items)]
+    if changing:
+        token = TOKEN.decode()
+        for it in made:
+            it["title"] = f"{it['title']} ({token})"
+            it["guid"] = it["guid"].replace(".html", f"-{token}.html")
+            it["link"] = it["link"].replace(".html", f"-{token}.html")
+    body = _render(i, site, lang, made)
+    return body if ttl else body.replace(b"<ttl>15</ttl>", b"")
+
+
+def serve_changing(server: FeedServer, path: str, template: bytes) -> None:
+    """Serve at `path` the n-th answer `template` with TOKEN replaced by n (always 200: no validators)."""
+    server.add_dynamic(path, lambda n: template.replace(TOKEN, str(n).encode()))
 
 
 def _serve(conn: Connection, setup: Setup, arg: Any) -> None:

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import sqlite3
 import statistics
@@ -38,8 +39,8 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from feedproc import FeedProcess
-from ingest import BRANDS, SITES, _item, _render
+from feedproc import FeedProcess, feed_document, serve_changing
+from ingest import BRANDS
 from pgtemp import temp_postgres_database
 from procs import (
     cpu_seconds,
@@ -62,7 +63,6 @@ from app.storage.workspaces import ensure_workspace
 
 TARGET_SECONDS = 60.0
 TARGET_RSS_MB = 300.0
-TOKEN = "@@N@@"  # replaced by the request number in changing feeds: each answer carries new items
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -81,22 +81,14 @@ def changes(i: int, every: int) -> bool:
 def feed_routes(server: Any, arg: dict[str, int]) -> None:
     """Register the feeds: static ones with an ETag and a Last-Modified (304 to a matching conditional GET),
     changing ones whose n-th answer holds items with new ids, links and titles (so ingest stores them)."""
-    import random
-
     rng = random.Random(arg["seed"])
     modified = format_datetime(datetime(2025, 3, 17, 8, 0, tzinfo=UTC), usegmt=True)
     for i in range(arg["feeds"]):
-        site, lang = SITES[i % len(SITES)], "fr" if i % 5 < 3 else "en"
-        items = [_item(rng, lang, i, n, site) for n in range(arg["items"])]
         if changes(i, arg["every"]):
-            for it in items:
-                it["title"] = f"{it['title']} ({TOKEN})"
-                it["guid"] = it["guid"].replace(".html", f"-{TOKEN}.html")
-                it["link"] = it["link"].replace(".html", f"-{TOKEN}.html")
-            template = _render(i, site, lang, items)
-            server.add_dynamic(feed_path(i), lambda n, t=template: t.replace(TOKEN.encode(), str(n).encode()))
+            serve_changing(server, feed_path(i), feed_document(rng, i, arg["items"], changing=True))
         else:
-            server.add(feed_path(i), _render(i, site, lang, items), etag=f'"v1-{i}"', last_modified=modified)
+            body = feed_document(rng, i, arg["items"])
+            server.add(feed_path(i), body, etag=f'"v1-{i}"', last_modified=modified)
 
 
 # ---------------------------------------------------------------------------------------------------------
