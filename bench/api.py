@@ -252,9 +252,10 @@ def _picker(shares: dict[str, float]) -> Callable[[random.Random], str]:
     return lambda rng: keys[min(bisect.bisect(bounds, rng.random() * total), len(keys) - 1)]
 
 
-def load(url: str, n_mentions: int, n_incidents: int, pool: dict, seed: int) -> Loaded:
+def load(url: str, n_mentions: int, n_incidents: int, pool: dict, seed: int, span: timedelta = SPAN) -> Loaded:
     """Fill a migrated database: workspace `default`, four brands, sources, mentions with brand links and
-    rollups, incidents; on PostgreSQL, then VACUUM ANALYZE (as autovacuum would soon do)."""
+    rollups, incidents, over the `span` that ends at END; on PostgreSQL, then VACUUM ANALYZE (as autovacuum would
+    soon do)."""
     engine = make_engine(url, pool_size=1)
     rng = random.Random(seed)
     start = time.perf_counter()
@@ -281,14 +282,14 @@ def load(url: str, n_mentions: int, n_incidents: int, pool: dict, seed: int) -> 
         links = rollups = 0
         for first in range(0, n_mentions, BATCH):
             rows, link_rows, counted = _mention_batch(
-                rng, pool, ws, brand_ids, source_ids, first, min(BATCH, n_mentions - first), n_mentions, dialect
+                rng, pool, ws, brand_ids, source_ids, first, min(BATCH, n_mentions - first), n_mentions, dialect, span
             )
             with writing(engine) as conn:
                 bulk_insert(conn, "mentions", MENTION_COLUMNS, rows)
                 bulk_insert(conn, "mention_brands", LINK_COLUMNS, link_rows)
                 add_to_rollups(conn, rows=counted)  # the function ingest calls, on the same rows
             links += len(link_rows)
-        incident_rows = _incidents(rng, ws, brand_ids, source_ids, n_incidents, dialect)
+        incident_rows = _incidents(rng, ws, brand_ids, source_ids, n_incidents, dialect, span)
         for first in range(0, len(incident_rows), BATCH):
             with writing(engine) as conn:
                 bulk_insert(conn, "incidents", INCIDENT_COLUMNS, incident_rows[first : first + BATCH])
@@ -323,8 +324,9 @@ def _mention_batch(
     count: int,
     total: int,
     dialect: str,
+    span: timedelta = SPAN,
 ) -> tuple[list[tuple], list[tuple], list[tuple[dict[str, Any], list[int]]]]:
-    """Mentions first+1 … first+count (ids in publication order, spread evenly over SPAN, whole seconds: some
+    """Mentions first+1 … first+count (ids in publication order, spread evenly over `span`, whole seconds: some
     share a second), their brand links, and what the rollups count of each."""
     when = stored_time(dialect)
     names = [b[0] for b in BRANDS]
@@ -340,7 +342,7 @@ def _mention_batch(
     rows, link_rows, counted = [], [], []
     for i in range(first, first + count):
         mention_id = i + 1
-        published = (END - SPAN + SPAN * ((i + rng.random()) / total)).replace(microsecond=0)
+        published = (END - span + span * ((i + rng.random()) / total)).replace(microsecond=0)
         lang, brand, label = pick_lang(rng), pick_brand(rng), pick_label(rng)
         item = rng.choice(texts[lang, brand, label])
         source = rng.choice(source_ids)
@@ -367,16 +369,22 @@ def _mention_batch(
 
 
 def _incidents(
-    rng: random.Random, ws: int, brand_ids: dict[str, int], source_ids: list[int], n: int, dialect: str
+    rng: random.Random,
+    ws: int,
+    brand_ids: dict[str, int],
+    source_ids: list[int],
+    n: int,
+    dialect: str,
+    span: timedelta = SPAN,
 ) -> list[tuple]:
-    """`n` incidents opened over SPAN, as detection leaves them: storms and high-risk mentions of the brands, a few
+    """`n` incidents opened over `span`, as detection leaves them: storms and high-risk mentions of the brands, a few
     silent sources; resolved unless recent; a summary with its score history (one point per 5-minute evaluation)."""
     when = stored_time(dialect)
     names = [b[0] for b in BRANDS]
     shares = [b[4] for b in BRANDS]
     out = []
     for i in range(n):
-        opened = (END - SPAN + SPAN * ((i + rng.random()) / max(n, 1))).replace(microsecond=0)
+        opened = (END - span + span * ((i + rng.random()) / max(n, 1))).replace(microsecond=0)
         kind = rng.choices(["storm", "high_risk_mention", "silence"], weights=[0.6, 0.35, 0.05])[0]
         brand = None if kind == "silence" else rng.choices(names, weights=shares)[0]
         brand_id = brand_ids[brand] if brand else None
