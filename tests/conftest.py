@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL database for this test session."""
+@contextmanager
+def new_postgres_database(prefix: str = "vigie_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database next to VIGIE_TEST_POSTGRES_URL, dropped afterwards (connections and
+    all). Skips with the reason where PostgreSQL is unreachable, except under CI=true, where that fails."""
     admin = make_engine(_pg_admin_url(), pool_size=1)
     try:
         with admin.connect() as conn:
@@ -50,32 +52,44 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)
-    name = f"vigie_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield sa.make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database for this test session."""
+    with new_postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
+def empty_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> str:
     """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL database emptied."""
-    if request.param == "sqlite":
+    if kind == "sqlite":
         path = tmp_path / "vigie.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
+        return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url, pool_size=1)
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield url
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL database emptied."""
+    return empty_database(request, request.param, tmp_path)
 
 
 @pytest.fixture

@@ -12,19 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import pytest
-import sqlalchemy as sa
-
-from app.db import make_engine
+from tests.conftest import new_postgres_database
 from tests.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,30 +34,9 @@ STORM_TEXTS = [
 ]
 
 
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database next to VIGIE_TEST_POSTGRES_URL, dropped afterwards (connections and
-    all). Skips with the reason where PostgreSQL is unreachable, except under CI=true, where that fails."""
-    admin_url = os.environ.get("VIGIE_TEST_POSTGRES_URL", DEFAULT_PG)
-    admin = make_engine(admin_url, pool_size=1)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {sa.make_url(admin_url).render_as_string()}: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
-        pytest.skip(message)
-    name = f"vigie_topology_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_postgres_database() -> AbstractContextManager[str]:
+    """A new, empty PostgreSQL database for the fleet, dropped afterwards (see tests.conftest)."""
+    return new_postgres_database("vigie_topology")
 
 
 @dataclass

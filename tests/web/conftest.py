@@ -9,7 +9,6 @@ package these tests skip with the reason, except under CI=true, where that is a 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,11 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from app.db import make_engine
-from app.db.schema import metadata
 from tests.api.conftest import bearer, make_key
+from tests.conftest import empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
 VIGIE = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -89,22 +87,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture
-def live_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def live_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh migrated database for the live server: SQLite unless a test asks otherwise with
     `@pytest.mark.parametrize("live_database", ["sqlite", "postgres"], indirect=True)`. (Not `database_url`:
     the other tests of this folder keep running on both databases.)"""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        path = tmp_path / "vigie.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url, pool_size=1)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    yield url
+    return empty_database(request, getattr(request, "param", "sqlite"), tmp_path)
 
 
 @dataclass
