@@ -179,6 +179,9 @@ def summarize(phases: list[dict[str, Any]], args: argparse.Namespace, load: list
         "means": {str(n): m for n, m in sorted(means.items())},
         "target_ratio": TARGET_RATIO,
     }
+    # Each source is due again ~1.05 s after its run: near that rate, the sources run out, not the workers.
+    ceiling = args.sources / 1.05
+    result["supply_limited"] = [p["workers"] for p in phases if p["sources_per_s"] >= 0.8 * ceiling]
     if 1 in means and 2 in means and means[1]["sources_per_s"] and means[1]["mentions_per_s"]:
         ratio = means[2]["sources_per_s"] / means[1]["sources_per_s"]
         result["ratio_sources"] = round(ratio, 3)
@@ -208,6 +211,10 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"  2 workers / 1 worker: {r['ratio_sources']:.2f} (sources/s), {r['ratio_mentions']:.2f} (mentions/s)")
         print(f"  target: ≥ {r['target_ratio']}× → {r['verdict']}")
     print("  the feed server, PostgreSQL and whatever else runs on the machine share the same cores as the workers")
+    if r["supply_limited"]:
+        print(f"  warning: phases with {sorted(set(r['supply_limited']))} worker(s) polled near the rate at which "
+              f"{r['sources']} sources come due (~{r['sources'] / 1.05:.0f}/s): the workload, not the workers, "
+              "limited them; use more --sources")  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
