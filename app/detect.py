@@ -116,7 +116,11 @@ def detect_brand(
     # the last minute). Replays see only what was published by `now`, as polling would have.
     until = now + FUTURE_TOLERANCE if live else now
     rows = brand_mention_points(
-        conn, brand_id=brand["id"], since=now - timedelta(days=config.history_days), until=until
+        conn,
+        workspace_id=workspace["id"],
+        brand_id=brand["id"],
+        since=now - timedelta(days=config.history_days),
+        until=until,
     )
     since = now - timedelta(days=config.history_days)
     excluded = store.incident_periods(conn, workspace_id=workspace["id"], brand_id=brand["id"], since=since, now=now)
@@ -301,7 +305,9 @@ def replay(
     for brand in brands:
         brand_config = config or for_brand(brand.get("detection"))
         reach = timedelta(minutes=max(brand_config.storm_windows_minutes))
-        rows = brand_mention_points(conn, brand_id=brand["id"], since=start - reach, until=end)
+        rows = brand_mention_points(
+            conn, workspace_id=brand["workspace_id"], brand_id=brand["id"], since=start - reach, until=end
+        )
         times = [r["published_at"] for r in rows]
         live = bool(store.live_incidents(conn, workspace_id=workspace["id"], brand_id=brand["id"]))
         # On the polling grid (every `step` since the epoch), as live ticks land: replayed and live detection

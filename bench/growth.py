@@ -118,7 +118,9 @@ def open_sized(n: int, database: Database, args: argparse.Namespace, pool: dict,
         key = issue_key(conn, workspace_id=workspace["id"], name="bench", scope="read", now=utcnow()).key
     with reading(engine) as conn:
         since = END - timedelta(days=28)
-        points = len(brand_mention_points(conn, brand_id=brand["id"], since=since, until=END))
+        points = len(
+            brand_mention_points(conn, workspace_id=brand["workspace_id"], brand_id=brand["id"], since=since, until=END)
+        )
     from app.api import create_app
 
     settings = Settings(_env_file=None, database_url=database.url, api_rate_limit_per_minute=0)

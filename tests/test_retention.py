@@ -198,7 +198,9 @@ def test_detection_baselines_do_not_move(engine, settings, world: dict) -> None:
     def baseline() -> tuple:
         with reading(engine) as conn:
             since = NOW - timedelta(days=config.history_days)
-            rows = brand_mention_points(conn, brand_id=orange["id"], since=since, until=NOW)
+            rows = brand_mention_points(
+                conn, workspace_id=orange["workspace_id"], brand_id=orange["id"], since=since, until=NOW
+            )
             volume = brand_volume(conn, workspace=workspace, brand=orange, until=NOW, steps=48)
         points = [mention_point(r) for r in rows]
         findings = evaluate_brand(points, now=NOW, tz="Europe/Paris", config=config, excluded=[])
