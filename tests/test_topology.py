@@ -46,7 +46,7 @@ SLOW = range(470, 500)  # sources whose fetch takes 6 s: refreshed at the kill, 
 SLOW_SECONDS = 6.0
 STORM_FEEDS = list(range(0, 300, 10))  # 30 feeds carry the storm; each storm item is in 3 of them
 STORM_ITEMS = 40
-BUDGET = 150.0  # the whole test, setup and teardown included
+BUDGET = 240.0  # the whole test, setup and teardown included (about 100 s on a quiet machine)
 # A fetch may start no earlier than INTERVAL after the previous one ended: the next check is computed when a
 # fetch is stored (at or after the feed server's end of answer) as that time plus the interval and up to 10 %
 # jitter, and a worker claims a source only once it is due. EARLY only absorbs the rounding of timestamps and
@@ -186,7 +186,8 @@ def _run(clock, fleet, engine, feeds, receiver, ports, hooks, tmp_path) -> dict[
     everyone = lambda: len(_completed_fetches(feeds.server)) == N_SOURCES  # noqa: E731
     _wait(clock, fleet, 50, "every source's first fetch", everyone)
     story["first_round_over"] = time.monotonic()
-    _wait(clock, fleet, GROUP_WAIT + 20, "the first page of the storm at the receiver", lambda: receiver.requests)
+    # The incident may open late in the first round on a loaded machine, then waits GROUP_WAIT for its first page.
+    _wait(clock, fleet, GROUP_WAIT + 60, "the first page of the storm at the receiver", lambda: receiver.requests)
     story["first_page"] = receiver.requests[0].received_at
     story.update(_kill_the_sender(clock, fleet, engine, receiver, ports[0]))
     time.sleep(2)
